@@ -1,0 +1,1 @@
+"""Headless core: sessions, execution records, stores (never imports Textual)."""

@@ -1,0 +1,126 @@
+"""`e2b-workbench run`: one piece of code through the SDK, output streamed to a terminal."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from e2b_code_interpreter import Sandbox
+from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage, Result
+
+EXTENSIONS = {
+    ".py": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".ts": "typescript",
+    ".r": "r",
+    ".java": "java",
+    ".jsh": "java",
+    ".sh": "bash",
+    ".bash": "bash",
+}
+IMAGE_FORMATS = (("png", "png"), ("jpeg", "jpg"), ("svg", "svg"))
+
+
+def language_for(path: str, explicit: str | None) -> str:
+    """The language to run a file in: --language, else its extension, else python."""
+    if explicit:
+        return explicit
+    return EXTENSIONS.get(Path(path).suffix.lower(), "python")
+
+
+class ImageSaver:
+    """Saves every image result under a stable name: STEM-N.EXT, N counting images."""
+
+    def __init__(self, folder: Path, stem: str):
+        self.folder = folder
+        self.stem = stem
+        self.count = 0
+        self.saved: list[Path] = []
+
+    def save(self, result: Result) -> list[Path]:
+        paths = []
+        for field, ext in IMAGE_FORMATS:
+            value = getattr(result, field, None)
+            if not value:
+                continue
+            self.count += 1
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"{self.stem}-{self.count}.{ext}"
+            data = value.encode() if field == "svg" else base64.b64decode(value)
+            path.write_bytes(data)
+            paths.append(path)
+        self.saved.extend(paths)
+        return paths
+
+
+def describe_result(result: Result, saved: list[Path]) -> str:
+    """The text a terminal shows for one result."""
+    parts = [f"[image saved: {p}]" for p in saved]
+    if result.chart is not None:
+        chart = result.chart
+        parts.append(
+            f"[chart: {chart.type.value if hasattr(chart.type, 'value') else chart.type}"
+            f"{' · ' + chart.title if chart.title else ''}]"
+        )
+    if result.json is not None and not saved:
+        parts.append(json.dumps(result.json, indent=2, ensure_ascii=False))
+    elif result.markdown and not saved:
+        parts.append(result.markdown)
+    elif result.text and not saved:
+        parts.append(result.text)
+    elif result.html and not saved:
+        parts.append(result.html)
+    if not parts:
+        parts.append(f"[result: {', '.join(result.formats())}]")
+    return "\n".join(parts)
+
+
+def run_headless(
+    sandbox: Sandbox,
+    code: str,
+    language: str,
+    stem: str,
+    save_dir: Path,
+    timeout: float | None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> tuple[Execution, ImageSaver]:
+    """Run `code`, streaming stdout/stderr as they come and results as they arrive."""
+    saver = ImageSaver(save_dir, stem)
+
+    def on_stdout(msg: OutputMessage) -> None:
+        out.write(msg.line)
+        out.flush()
+
+    def on_stderr(msg: OutputMessage) -> None:
+        err.write(msg.line)
+        err.flush()
+
+    def on_result(result: Result) -> None:
+        text = describe_result(result, saver.save(result))
+        out.write(text if text.endswith("\n") else text + "\n")
+        out.flush()
+
+    def on_error(error: ExecutionError) -> None:
+        trace = error.traceback.rstrip()
+        if trace:
+            err.write(trace + "\n")
+        last = trace.splitlines()[-1] if trace else ""
+        if error.name not in last:  # make sure name and value are said
+            err.write(f"{error.name}: {error.value}\n")
+        err.flush()
+
+    execution = sandbox.run_code(
+        code,
+        language=language,
+        on_stdout=on_stdout,
+        on_stderr=on_stderr,
+        on_result=on_result,
+        on_error=on_error,
+        timeout=timeout,
+    )
+    return execution, saver

@@ -1,0 +1,113 @@
+"""IPython extension loaded into every python kernel the runtime starts.
+
+It gives results the shapes E2B's own sandbox gives them: `json` for dicts and lists,
+`data` for DataFrames, `chart` next to the `png` of a matplotlib figure, PIL images
+shown as results, plain tracebacks, untruncated sequences, and `input()` that fails
+at once (there is no stdin). Loaded with `--IPKernelApp.extensions=[...]`, so the
+user's namespace stays empty.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any
+
+DATA_MIME = "application/vnd.e2b.data+json"
+CHART_MIME = "application/vnd.e2b.chart+json"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def dataframe_to_data(df: Any) -> dict:
+    """A DataFrame as {column: [values]}, timestamps as ISO strings, NaN as null."""
+    split = json.loads(df.to_json(orient="split", date_format="iso", default_handler=str))
+    columns = [str(c) for c in split.get("columns", [])]
+    rows = split.get("data", [])
+    return {col: [_json_safe(row[i]) for row in rows] for i, col in enumerate(columns)}
+
+
+def figure_to_chart(fig: Any) -> dict:
+    from e2b_charts import chart_figure_to_dict
+
+    try:
+        return json.loads(json.dumps(chart_figure_to_dict(fig), default=str))
+    except Exception:  # a chart we cannot read is simply not offered
+        return {}
+
+
+def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
+    raise RuntimeError(
+        "input() is not supported: code runs without a terminal (no stdin). "
+        "Pass values in the code or through env vars instead."
+    )
+
+
+def load_ipython_extension(ip: Any) -> None:
+    formatters = ip.display_formatter.formatters
+    plain = formatters["text/plain"]
+    plain.max_seq_length = 0  # never abbreviate long lists with '...'
+
+    json_formatter = formatters["application/json"]
+    json_formatter.for_type(dict, lambda obj: json.loads(json.dumps(obj, default=str)))
+    json_formatter.for_type(list, lambda obj: json.loads(json.dumps(obj, default=str)))
+
+    from IPython.core.formatters import BaseFormatter
+    from traitlets import ObjectName, Unicode
+
+    # These decide by isinstance at call time instead of the type registry: matplotlib's
+    # inline backend pops Figure from every formatter's registry when it activates.
+    class DataFormatter(BaseFormatter):
+        format_type = Unicode(DATA_MIME)
+        print_method = ObjectName("_repr_e2b_data_")
+
+        def __call__(self, obj: Any) -> dict | None:
+            pandas = sys.modules.get("pandas")
+            if pandas is not None and isinstance(obj, pandas.DataFrame):
+                try:
+                    return dataframe_to_data(obj)
+                except Exception:
+                    return None
+            return None
+
+    class ChartFormatter(BaseFormatter):
+        format_type = Unicode(CHART_MIME)
+        print_method = ObjectName("_repr_e2b_chart_")
+
+        def __call__(self, obj: Any) -> dict | None:
+            figure = sys.modules.get("matplotlib.figure")
+            if figure is not None and isinstance(obj, figure.Figure):
+                return figure_to_chart(obj)
+            return None
+
+    formatters[DATA_MIME] = DataFormatter(parent=ip.display_formatter)
+    formatters[CHART_MIME] = ChartFormatter(parent=ip.display_formatter)
+
+    try:
+        ip.run_line_magic("colors", "nocolor")
+    except Exception:
+        ip.colors = "NoColor"
+
+    # input() has no terminal to read from: fail fast with a sentence, never hang.
+    # ipykernel swaps builtins.input before each cell; pre_run_cell comes after it.
+    import builtins
+    import getpass
+
+    def _install_no_stdin(*_args: Any) -> None:
+        builtins.input = _no_stdin
+        getpass.getpass = _no_stdin
+
+    ip.events.register("pre_run_cell", _install_no_stdin)
+
+    try:  # PIL's Image.show() would open a viewer; show it as a result instead
+        from IPython.display import display
+        from PIL import Image
+
+        Image.Image.show = lambda self, *a, **k: display(self)
+    except Exception:
+        pass

@@ -1,0 +1,353 @@
+"""The languages the local runtime knows: names, kernel argv, availability, snippets.
+
+Every kernel is started from an argv built here (never from globally installed
+kernelspecs), so what runs is exactly what `doctor` reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("python", "javascript", "typescript", "r", "java", "bash")
+ALIASES = {"js": "javascript", "ts": "typescript", "": "python"}
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class UnknownLanguage(ValueError):
+    """A language name the runtime has never heard of."""
+
+
+class LanguageUnavailable(RuntimeError):
+    """A known language whose kernel is not installed on this machine."""
+
+
+def normalize_language(name: str | None) -> str:
+    """Map a user-supplied language name to one of LANGUAGES (E2B's rules)."""
+    key = (name or "").strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in LANGUAGES:
+        raise UnknownLanguage(
+            f"Unknown language {name!r}. Languages: {', '.join(LANGUAGES)} "
+            f"(aliases: js, ts); available here: {', '.join(available_languages()) or 'none'}."
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class Availability:
+    language: str
+    available: bool
+    detail: str  # the kernel used, or what is missing
+    install: str = ""  # the command that installs it, when missing
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    """How to start and steer one language's kernel."""
+
+    name: str
+    kernel: str  # human name of the kernel
+    argv: Callable[[str], list[str]]  # connection file -> argv
+    interrupt_mode: str = "signal"  # or "message"
+    can_chdir: bool = True
+    # Deno can publish `idle` a moment before the last output of a run: wait this long
+    # after idle for stragglers before ending the run.
+    idle_grace: float = 0.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def _scripts_dir() -> Path:
+    return Path(sysconfig.get_path("scripts"))
+
+
+def deno_path() -> str | None:
+    """The deno binary: the one installed next to this Python (PyPI wheel) first."""
+    candidate = _scripts_dir() / "deno"
+    if candidate.is_file():
+        return str(candidate)
+    return shutil.which("deno")
+
+
+def jjava_dir() -> Path | None:
+    """The folder holding jjava's jars (installed by the `jjava` wheel)."""
+    for base in (sys.prefix, sysconfig.get_path("data"), os.path.expanduser("~/.local")):
+        folder = Path(base) / "share" / "jupyter" / "kernels" / "java"
+        if (folder / "jjava.jar").is_file() and (folder / "jjava-launcher.jar").is_file():
+            return folder
+    return None
+
+
+def _python_argv(conn: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        conn,
+        "--IPKernelApp.extensions=['tui.runtime.ipython_ext']",
+        "--HistoryManager.enabled=False",
+        "--IPKernelApp.quiet=True",
+    ]
+
+
+def _deno_argv(conn: str) -> list[str]:
+    return [deno_path() or "deno", "jupyter", "--kernel", "--conn", conn]
+
+
+def _java_argv(conn: str) -> list[str]:
+    folder = jjava_dir()
+    assert folder is not None
+    return [
+        shutil.which("java") or "java",
+        # what jjava's own launcher passes (we skip that extra JVM)
+        "--add-opens=jdk.jshell/jdk.jshell=ALL-UNNAMED",
+        # lets the runtime change a running JVM's environment for per-run env vars
+        "--add-opens=java.base/java.util=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        *os.environ.get("JJAVA_JVM_OPTS", "").split(),
+        "-jar",
+        str(folder / "jjava.jar"),
+        conn,
+    ]
+
+
+def _r_argv(conn: str) -> list[str]:
+    return [shutil.which("R") or "R", "--slave", "-e", "IRkernel::main()", "--args", conn]
+
+
+def _bash_argv(conn: str) -> list[str]:
+    return [sys.executable, "-m", "bash_kernel", "-f", conn]
+
+
+SPECS: dict[str, LanguageSpec] = {
+    "python": LanguageSpec(
+        "python",
+        "ipykernel",
+        _python_argv,
+        extra_env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+    ),
+    "javascript": LanguageSpec(
+        "javascript", "deno", _deno_argv, idle_grace=0.025, extra_env={"NO_COLOR": "1"}
+    ),
+    "typescript": LanguageSpec(
+        "typescript", "deno", _deno_argv, idle_grace=0.025, extra_env={"NO_COLOR": "1"}
+    ),
+    "r": LanguageSpec("r", "IRkernel", _r_argv),
+    "java": LanguageSpec("java", "jjava", _java_argv, interrupt_mode="message", can_chdir=False),
+    "bash": LanguageSpec("bash", "bash_kernel", _bash_argv),
+}
+
+PIP = f"{shlex.quote(sys.executable)} -m pip install"
+
+
+def _module_present(module: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+@cache
+def _r_has_irkernel(r_binary: str) -> bool:
+    rscript = str(Path(r_binary).with_name("Rscript"))
+    try:
+        done = subprocess.run(
+            [rscript, "-e", "quit(status = if (requireNamespace('IRkernel', quietly=TRUE)) 0 else 3)"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def check(language: str) -> Availability:
+    """Whether `language` can run here; if not, what to install."""
+    if language == "python":
+        if _module_present("ipykernel"):
+            return Availability(language, True, f"ipykernel ({sys.executable})")
+        return Availability(language, False, "ipykernel is not installed", f"{PIP} ipykernel")
+    if language in ("javascript", "typescript"):
+        deno = deno_path()
+        if deno:
+            return Availability(language, True, f"deno jupyter ({deno})")
+        return Availability(language, False, "deno is not installed", f"{PIP} deno")
+    if language == "bash":
+        if not _module_present("bash_kernel"):
+            return Availability(language, False, "bash_kernel is not installed", f"{PIP} bash_kernel")
+        if not shutil.which("bash"):
+            return Availability(language, False, "bash is not on PATH", "apt-get install -y bash")
+        return Availability(language, True, "bash_kernel")
+    if language == "java":
+        folder = jjava_dir()
+        if folder is None:
+            return Availability(language, False, "jjava is not installed", f"{PIP} jjava")
+        if not shutil.which("java"):
+            return Availability(
+                language,
+                False,
+                "no Java runtime (JDK 11+) on PATH",
+                "apt-get install -y default-jdk-headless",
+            )
+        return Availability(language, True, f"jjava ({folder})")
+    if language == "r":
+        r_binary = shutil.which("R")
+        if not r_binary:
+            return Availability(
+                language, False, "R is not installed", "apt-get install -y r-base-core r-cran-irkernel"
+            )
+        if not _r_has_irkernel(r_binary):
+            return Availability(
+                language, False, "the R package IRkernel is missing", "apt-get install -y r-cran-irkernel"
+            )
+        return Availability(language, True, f"IRkernel ({r_binary})")
+    raise UnknownLanguage(language)
+
+
+@cache
+def _cached_check(language: str) -> Availability:
+    return check(language)
+
+
+def availability(language: str) -> Availability:
+    """Cached `check`: availability does not change while the runtime runs."""
+    return _cached_check(language)
+
+
+def available_languages() -> list[str]:
+    return [lang for lang in LANGUAGES if availability(lang).available]
+
+
+def require(language: str) -> LanguageSpec:
+    """The spec of an available language, or LanguageUnavailable with a way out."""
+    found = availability(language)
+    if not found.available:
+        raise LanguageUnavailable(
+            f"{language} is not available here: {found.detail}. Install it with: {found.install} "
+            f"(then restart the runtime). Available languages: {', '.join(available_languages())}."
+        )
+    return SPECS[language]
+
+
+# ---------------------------------------------------------------------------
+# Snippets run silently in a kernel (they never shift the user's line numbers).
+
+
+def _r_string(value: str) -> str:
+    # JSON string escapes (\\ \" \n \uXXXX) are valid R string escapes too.
+    return json.dumps(value)
+
+
+def env_snippets(language: str, env: dict[str, str]) -> tuple[str, str]:
+    """(apply, revert) code that sets `env` for one run and restores it afterwards."""
+    keys = sorted(env)
+    if language == "python":
+        apply = (
+            "(lambda o, s: (setattr(s, '_e2b_saved_env', {k: o.environ.get(k) for k in %s}),"
+            " o.environ.update(%s)))(__import__('os'), __import__('sys'))"
+        ) % (json.dumps(keys), json.dumps(env))
+        revert = (
+            "(lambda o, s: [o.environ.pop(k, None) if v is None else o.environ.__setitem__(k, v)"
+            " for k, v in s.__dict__.pop('_e2b_saved_env', {}).items()])"
+            "(__import__('os'), __import__('sys'))"
+        )
+        return apply, revert
+    if language in ("javascript", "typescript"):
+        apply = (
+            "globalThis.__e2bSavedEnv = Object.fromEntries(%s.map(k => [k, Deno.env.get(k)]));"
+            " for (const [k, v] of Object.entries(%s)) Deno.env.set(k, v);"
+        ) % (json.dumps(keys), json.dumps(env))
+        revert = (
+            "for (const [k, v] of Object.entries(globalThis.__e2bSavedEnv ?? {}))"
+            " { if (v === undefined) Deno.env.delete(k); else Deno.env.set(k, v); }"
+            " delete globalThis.__e2bSavedEnv;"
+        )
+        return apply, revert
+    if language == "r":
+        names = "c(" + ", ".join(_r_string(k) for k in keys) + ")"
+        values = ", ".join(f"{_r_string(k)} = {_r_string(v)}" for k, v in env.items())
+        apply = (
+            f".e2b_saved_env <- Sys.getenv({names}, unset = NA, names = TRUE); "
+            f"invisible(Sys.setenv({values}))"
+        )
+        revert = (
+            "local({ for (k in names(.e2b_saved_env)) { v <- .e2b_saved_env[[k]]; "
+            "if (is.na(v)) Sys.unsetenv(k) else do.call(Sys.setenv, setNames(list(v), k)) } }); "
+            "rm(.e2b_saved_env)"
+        )
+        return apply, revert
+    if language == "bash":
+        save = " ".join(
+            f'if [ -n "${{{k}+x}}" ]; then __e2b_old_{k}=${{{k}}}; else unset __e2b_old_{k}; fi;'
+            for k in keys
+        )
+        sets = " ".join(f"export {k}={shlex.quote(v)};" for k, v in env.items())
+        restore = " ".join(
+            f'if [ -n "${{__e2b_old_{k}+x}}" ]; then export {k}="$__e2b_old_{k}"; '
+            f"unset __e2b_old_{k}; else unset {k}; fi;"
+            for k in keys
+        )
+        return f"{save} {sets}", restore
+    if language == "java":
+        return _java_env_snippets(env)
+    raise UnknownLanguage(language)
+
+
+def _java_string(value: str) -> str:
+    return json.dumps(value)  # JSON escapes are valid Java string escapes
+
+
+_JAVA_ENV_MAP = (
+    'Class<?> pe = Class.forName("java.lang.ProcessEnvironment");'
+    ' java.lang.reflect.Field f = pe.getDeclaredField("theUnmodifiableEnvironment");'
+    " f.setAccessible(true);"
+    " Object um = f.get(null);"
+    ' java.lang.reflect.Field m = um.getClass().getDeclaredField("m");'
+    " m.setAccessible(true);"
+    ' @SuppressWarnings("unchecked") java.util.Map<String,String> env ='
+    " (java.util.Map<String,String>) m.get(um);"
+)
+
+
+def _java_env_snippets(env: dict[str, str]) -> tuple[str, str]:
+    """Java cannot set env vars: reach into the JVM's cached environment map instead."""
+    saves = " ".join(f"saved.put({_java_string(k)}, env.get({_java_string(k)}));" for k in env)
+    puts = " ".join(f"env.put({_java_string(k)}, {_java_string(v)});" for k, v in env.items())
+    apply = (
+        f"{{ try {{ {_JAVA_ENV_MAP} java.util.Map<String,String> saved = new java.util.HashMap<>();"
+        f' {saves} System.getProperties().put("e2b.savedEnv", saved); {puts} }}'
+        ' catch (Exception ex) { System.err.println("env vars could not be set: " + ex); } }'
+    )
+    revert = (
+        f"{{ try {{ {_JAVA_ENV_MAP}"
+        ' @SuppressWarnings("unchecked") java.util.Map<String,String> saved ='
+        ' (java.util.Map<String,String>) System.getProperties().remove("e2b.savedEnv");'
+        " if (saved != null) for (java.util.Map.Entry<String,String> e : saved.entrySet()) {"
+        " if (e.getValue() == null) env.remove(e.getKey()); else env.put(e.getKey(), e.getValue()); }"
+        ' } catch (Exception ex) { System.err.println("env vars could not be restored: " + ex); } }'
+    )
+    return apply, revert
+
+
+def chdir_snippet(language: str, cwd: str) -> str | None:
+    """Code that moves a running kernel to `cwd`, or None where that is impossible."""
+    quoted = json.dumps(cwd)
+    if language == "python":
+        return f"__import__('os').chdir({quoted})"
+    if language in ("javascript", "typescript"):
+        return f"Deno.chdir({quoted})"
+    if language == "r":
+        return f"invisible(setwd({_r_string(cwd)}))"
+    if language == "bash":
+        return f"cd {shlex.quote(cwd)}"
+    return None

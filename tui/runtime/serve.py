@@ -1,0 +1,94 @@
+"""Run the runtime server in the foreground (`e2b-workbench serve`, `python -m tui.runtime`)."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import sys
+from collections.abc import Callable
+
+import uvicorn
+
+from .server import App, bind_socket, new_secret
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises the signal that stopped it; we exit cleanly instead."""
+
+    def handle_exit(self, sig, frame) -> None:  # noqa: ANN001 - signal handler signature
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+
+
+def _event_loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+
+        return "uvloop"
+    except ImportError:
+        return "asyncio"
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 49999,
+    cwd: str | None = None,
+    announce: Callable[[str], None] | None = None,
+    spares: bool = True,
+    prestart: bool = True,
+) -> None:
+    """Bind, announce the base URL, serve until SIGINT/SIGTERM, then stop every kernel."""
+    try:
+        sock = bind_socket(host, port)
+    except OSError as err:
+        raise SystemExit(
+            f"e2b-workbench: cannot listen on {host}:{port}: {err.strerror}. "
+            "Choose another port with --port (0 picks a free one)."
+        ) from None
+    bound_port = sock.getsockname()[1]
+    secret = new_secret()
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{bound_port}/{secret}"
+    app = App(secret, cwd=cwd, spares=spares, prestart=prestart)
+    atexit.register(lambda: app.runtime.kill_all_now() if app.runtime else None)
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        http="httptools",
+        loop=_event_loop(),
+        timeout_graceful_shutdown=2,
+        server_header=False,
+    )
+    server = _Server(config)
+    (announce or _print_url)(url)
+    try:
+        asyncio.run(server.serve(sockets=[sock])) if config.loop == "asyncio" else _run_uvloop(server, sock)
+    finally:
+        sock.close()
+
+
+def _run_uvloop(server: uvicorn.Server, sock) -> None:
+    import uvloop
+
+    uvloop.run(server.serve(sockets=[sock]))
+
+
+def _print_url(url: str) -> None:
+    print(url, flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tui.runtime", description="E2B-compatible local runtime")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=49999)
+    parser.add_argument("--cwd", default=None)
+    parser.add_argument("--no-spares", action="store_true", help="do not keep warm spare kernels")
+    parser.add_argument("--no-prestart", action="store_true", help="start default contexts on first use")
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.cwd, spares=not args.no_spares, prestart=not args.no_prestart)
+    sys.exit(0)

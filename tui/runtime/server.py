@@ -1,0 +1,263 @@
+"""The HTTP face of the runtime: E2B's code-interpreter API as a small ASGI app.
+
+Every route lives under a random secret path segment (`/SECRET/execute`, ...), so the
+base URL is a capability: another local user who cannot read it cannot run code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import socket
+from typing import Any
+
+from .kernel import KernelStartError
+from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
+from .manager import ContextNotFound, InvalidRequest, Runtime
+
+MAX_BODY = 64 * 1024 * 1024
+
+Scope = dict[str, Any]
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def _send_json(send, status: int, payload: Any) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_text(send, status: int, text: str) -> None:
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive) -> bytes:
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionResetError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPError(413, f"Request body larger than {MAX_BODY // (1024 * 1024)} MiB.")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _parse_json(body: bytes, allow_empty: bool = False) -> Any:
+    if not body.strip():
+        if allow_empty:
+            return {}
+        raise HTTPError(422, "The request body is empty; send a JSON object.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise HTTPError(422, f"The request body is not valid JSON: {err}.") from None
+
+
+def _optional_str(payload: dict, key: str) -> str | None:
+    value = payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise HTTPError(422, f"'{key}' must be a string or null, not {type(value).__name__}.")
+    return value
+
+
+def _execute_request(payload: Any) -> tuple[str, str | None, str | None, dict[str, str]]:
+    if not isinstance(payload, dict):
+        raise HTTPError(422, "The body must be a JSON object with 'code' (a string).")
+    code = payload.get("code")
+    if not isinstance(code, str):
+        raise HTTPError(422, "'code' is required and must be a string.")
+    context_id = _optional_str(payload, "context_id")
+    language = _optional_str(payload, "language")
+    env = payload.get("env_vars") or {}
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise HTTPError(422, "'env_vars' must be an object mapping names to string values.")
+    bad = [k for k in env if not ENV_NAME.match(k)]
+    if bad:
+        raise HTTPError(
+            422, f"Invalid env var name(s): {', '.join(map(repr, bad))} (use letters, digits, _)."
+        )
+    return code, context_id, language, env
+
+
+class App:
+    """ASGI app; `runtime` is created at lifespan startup on the server's loop."""
+
+    def __init__(self, secret: str, cwd: str | None = None, spares: bool = True, prestart: bool = True):
+        self.prefix = f"/{secret}"
+        self.cwd = cwd
+        self.spares = spares
+        self.prestart = prestart
+        self.runtime: Runtime | None = None
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.runtime = Runtime(self.cwd, spares=self.spares)
+                    if self.prestart:
+                        await self.runtime.start()
+                except Exception as err:
+                    await send({"type": "lifespan.startup.failed", "message": str(err)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.runtime is not None:
+                    await self.runtime.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive, send) -> None:
+        path: str = scope["path"]
+        if path != self.prefix and not path.startswith(self.prefix + "/"):
+            # no secret, no service (and no hint of what is behind it)
+            await _send_text(send, 403, "Forbidden: use the runtime's full base URL, secret path included.")
+            return
+        route = path[len(self.prefix) :].rstrip("/") or "/"
+        method = scope["method"]
+        runtime = self.runtime
+        try:
+            if runtime is None:
+                raise HTTPError(503, "The runtime is starting; try again in a moment.")
+            if route == "/execute" and method == "POST":
+                await self._execute(runtime, receive, send)
+                return
+            if route == "/health" and method == "GET":
+                await _send_json(send, 200, "OK")
+                return
+            if route == "/contexts":
+                if method == "GET":
+                    await _send_json(send, 200, runtime.list())
+                    return
+                if method == "POST":
+                    payload = _parse_json(await _read_body(receive), allow_empty=True)
+                    if not isinstance(payload, dict):
+                        raise HTTPError(
+                            422, 'The body must be a JSON object like {"language": "python", "cwd": "/tmp"}.'
+                        )
+                    ctx = await runtime.create_context(
+                        _optional_str(payload, "language"), _optional_str(payload, "cwd")
+                    )
+                    await _send_json(send, 200, ctx.to_json())
+                    return
+            parts = route.strip("/").split("/")
+            if len(parts) == 2 and parts[0] == "contexts" and method == "DELETE":
+                await runtime.remove(parts[1])
+                await _send_json(send, 200, None)
+                return
+            if len(parts) == 3 and parts[0] == "contexts" and parts[2] == "restart" and method == "POST":
+                await runtime.restart(parts[1])
+                await _send_json(send, 200, None)
+                return
+            raise HTTPError(
+                404,
+                f"No route {method} {route}. Routes: POST /execute, GET|POST /contexts, "
+                "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health.",
+            )
+        except HTTPError as err:
+            await _send_text(send, err.status, err.message)
+        except ContextNotFound as err:
+            await _send_text(send, 404, err.args[0])
+        except (InvalidRequest, UnknownLanguage) as err:
+            await _send_text(send, 400, str(err))
+        except LanguageUnavailable as err:
+            await _send_text(send, 500, f"Failed to create context: {err}")
+        except KernelStartError as err:
+            await _send_text(send, 500, f"Failed to create context: {err}")
+        except ConnectionResetError:
+            return
+
+    async def _execute(self, runtime: Runtime, receive, send) -> None:
+        code, context_id, language, env = _execute_request(_parse_json(await _read_body(receive)))
+        ctx = runtime.context_for(context_id, language)
+        run = runtime.submit(ctx, code, env)
+        gone = asyncio.ensure_future(_wait_disconnect(receive))
+        gone.add_done_callback(lambda _f: run.cancel())
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/x-ndjson"), (b"cache-control", b"no-store")],
+                }
+            )
+            lines = run.lines
+            while True:
+                first = await lines.get()
+                if first is None:
+                    break
+                chunk = [first]
+                end = False
+                while not lines.empty():  # batch what is already waiting into one write
+                    item = lines.get_nowait()
+                    if item is None:
+                        end = True
+                        break
+                    chunk.append(item)
+                await send({"type": "http.response.body", "body": b"".join(chunk), "more_body": True})
+                if end:
+                    break
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except (OSError, RuntimeError, asyncio.CancelledError):
+            run.cancel()
+            raise
+        finally:
+            gone.cancel()
+
+
+async def _wait_disconnect(receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(18)
