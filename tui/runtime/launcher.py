@@ -32,7 +32,9 @@ class LocalRuntime:
         spares: bool = True,
         prestart: bool = True,
         start_timeout: float = 60.0,
+        env: dict[str, str] | None = None,
     ):
+        self.env = env
         self.cwd = cwd
         self.spares = spares
         self.prestart = prestart
@@ -49,7 +51,7 @@ class LocalRuntime:
             argv.append("--no-spares")
         if not self.prestart:
             argv.append("--no-prestart")
-        env = dict(os.environ)
+        env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self.proc = subprocess.Popen(
             argv,

@@ -1,0 +1,105 @@
+"""Shared fixtures: one real local runtime (its own process, real kernels) per test session.
+
+Tests drive it through the unmodified E2B SDK, sync and async, exactly as a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2b_code_interpreter import AsyncSandbox, Sandbox
+
+from tui.runtime.languages import availability
+from tui.runtime.launcher import LocalRuntime
+
+ALL_LANGUAGES = ["python", "javascript", "typescript", "r", "java", "bash"]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (from /proc), children of children included."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def wait_gone(pids: set[int], timeout: float = 15.0) -> set[int]:
+    deadline = time.monotonic() + timeout
+    left = {p for p in pids if alive(p)}
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = {p for p in left if alive(p)}
+    return left
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory) -> Iterator[LocalRuntime]:
+    """The session's runtime; at the end it must stop with no process left behind."""
+    workdir = tmp_path_factory.mktemp("runtime-cwd")
+    rt = LocalRuntime(cwd=str(workdir))
+    rt.start()
+    yield rt
+    assert rt.proc is not None
+    kids = descendants(rt.proc.pid)
+    rt.stop()
+    leftover = wait_gone(kids)
+    for pid in leftover:
+        os.kill(pid, signal.SIGKILL)
+    assert not leftover, f"runtime left processes behind: {leftover}"
+
+
+@pytest.fixture(scope="session")
+def runtime_url(runtime: LocalRuntime) -> str:
+    return runtime.url
+
+
+@pytest.fixture(scope="session")
+def runtime_cwd(runtime: LocalRuntime) -> str:
+    assert runtime.cwd
+    return str(Path(runtime.cwd).resolve())
+
+
+@pytest.fixture(scope="session")
+def sandbox(runtime_url: str) -> Sandbox:
+    return Sandbox.create(debug=True, sandbox_url=runtime_url)
+
+
+@pytest.fixture
+async def async_sandbox(runtime_url: str) -> AsyncSandbox:
+    return await AsyncSandbox.create(debug=True, sandbox_url=runtime_url)
+
+
+def require_language(language: str) -> None:
+    """Skip where an optional kernel is missing, except in CI, where all must be there."""
+    found = availability(language)
+    if not found.available:
+        if os.environ.get("CI"):
+            pytest.fail(f"{language} must be available in CI: {found.detail}; install: {found.install}")
+        pytest.skip(f"{language} not available: {found.detail}")

@@ -1,0 +1,175 @@
+"""Rich renderables for what a run produces: output lines, results by kind, errors."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from html.parser import HTMLParser
+
+from e2b_code_interpreter.models import ExecutionError, Result
+from rich.console import Group, RenderableType
+from rich.json import JSON
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+MAX_TABLE_ROWS = 20
+MAX_TABLE_COLUMNS = 12
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class _HTMLText(HTMLParser):
+    """HTML to readable text: blocks become lines, table cells are tab-separated."""
+
+    BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+        self._cell = False
+
+    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("td", "th"):
+            if self._cell:
+                self.parts.append("\t")
+            self._cell = True
+        elif tag in self.BLOCKS:
+            self._newline()
+            self._cell = False
+        if tag == "li":
+            self.parts.append("• ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in self.BLOCKS:
+            self._newline()
+            self._cell = False
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(re.sub(r"\s+", " ", data) if not data.isspace() else "")
+
+    def _newline(self) -> None:
+        if self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
+
+    def text(self) -> str:
+        lines = [line.strip() for line in "".join(self.parts).splitlines()]
+        return "\n".join(line for line in lines if line)
+
+
+def html_to_text(html: str) -> str:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+def data_table(data: dict) -> Table:
+    """A `data` result ({column: [values]}) as a table, bounded in rows and columns."""
+    columns = list(data)[:MAX_TABLE_COLUMNS]
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for name in columns:
+        table.add_column(str(name), overflow="fold")
+    rows = max((len(v) for v in data.values() if isinstance(v, list)), default=0)
+    for i in range(min(rows, MAX_TABLE_ROWS)):
+        table.add_row(*(_cell(data[c], i) for c in columns))
+    hidden_rows = rows - min(rows, MAX_TABLE_ROWS)
+    hidden_cols = len(data) - len(columns)
+    if hidden_rows or hidden_cols:
+        table.caption = f"{rows} rows × {len(data)} columns (showing {min(rows, MAX_TABLE_ROWS)} × {len(columns)})"
+    return table
+
+
+def _cell(values, i: int) -> str:
+    if isinstance(values, list) and i < len(values):
+        value = values[i]
+        return "" if value is None else str(value)
+    return ""
+
+
+def image_size(result: Result) -> tuple[str, str] | None:
+    """(format, 'WxH') of a result's image, if it has one."""
+    for fmt in ("png", "jpeg"):
+        value = getattr(result, fmt, None)
+        if value:
+            try:
+                from PIL import Image
+
+                with Image.open(io.BytesIO(base64.b64decode(value))) as img:
+                    return fmt, f"{img.width}×{img.height}"
+            except Exception:
+                return fmt, "?"
+    if result.svg:
+        return "svg", "vector"
+    return None
+
+
+def chart_summary(result: Result) -> str | None:
+    chart = result.chart
+    if chart is None:
+        return None
+    kind = getattr(chart.type, "value", str(chart.type))
+    title = f" · {chart.title}" if getattr(chart, "title", None) else ""
+    elements = getattr(chart, "elements", []) or []
+    return f"chart: {kind}{title} · {len(elements)} element{'s' if len(elements) != 1 else ''}"
+
+
+def render_result(result: Result) -> RenderableType:
+    """One result, by kind: markdown, JSON, table, HTML as text, plain text; images noted."""
+    parts: list[RenderableType] = []
+    image = image_size(result)
+    if image:
+        parts.append(Text(f"▣ {image[0]} image {image[1]}", style="bold magenta"))
+    summary = chart_summary(result)
+    if summary:
+        parts.append(Text(f"▤ {summary}", style="bold magenta"))
+    if result.markdown:
+        parts.append(Markdown(result.markdown))
+    elif result.json is not None:
+        parts.append(JSON.from_data(result.json))
+    elif result.data:
+        parts.append(data_table(result.data))
+    elif result.html and not image:
+        parts.append(Text(html_to_text(result.html)))
+    elif result.text and not image:
+        parts.append(Text(ANSI.sub("", result.text)))
+    elif result.latex:
+        parts.append(Text(result.latex))
+    if not parts:
+        formats = ", ".join(result.formats()) or "empty"
+        parts.append(Text(f"[result: {formats}]", style="dim"))
+    return Group(*parts)
+
+
+def result_plain(result: Result) -> str:
+    """A result as plain text, for copying."""
+    if result.text:
+        return result.text
+    if result.markdown:
+        return result.markdown
+    if result.html:
+        return html_to_text(result.html)
+    image = image_size(result)
+    return f"[{image[0]} image {image[1]}]" if image else f"[result: {', '.join(result.formats())}]"
+
+
+def render_error(error: ExecutionError) -> RenderableType:
+    """Name and value first, then the traceback (colours stripped, then our own)."""
+    head = Text.assemble((error.name, "bold red"), (": ", "red"), (error.value or "", "red"))
+    trace = ANSI.sub("", error.traceback or "").rstrip()
+    if not trace:
+        return head
+    body = Text()
+    for line in trace.splitlines():
+        style = "bold" if line.lstrip().startswith("---->") or line.startswith("Cell In") else "dim"
+        if line.startswith(error.name):
+            style = "red"
+        body.append(line + "\n", style=style)
+    body.rstrip()
+    return Group(head, body)
