@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import http.client
 import json
 import math
 import os
 import platform
 import secrets
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +41,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from queue import Empty
+from urllib.parse import urlsplit
 
 # make `tui` importable when run from a checkout without the editable install
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,8 +50,8 @@ from e2b_code_interpreter import Sandbox  # noqa: E402
 from jupyter_client import BlockingKernelClient  # noqa: E402
 from jupyter_client.connect import write_connection_file  # noqa: E402
 
-from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.runtime.languages import SPECS  # noqa: E402
+from tui.runtime.launcher import LocalRuntime  # noqa: E402
 
 STREAM_LINES = 100_000
 STREAM_CODE = f"for i in range({STREAM_LINES}): print(i)"
@@ -255,66 +258,125 @@ def wait_runtime_ready(sbx: Sandbox, timeout: float = 60.0) -> None:
 # measurements
 
 
-def alternate(i: int, a: Callable[[], None], b: Callable[[], None]) -> None:
-    """Run both; which goes first alternates with the round number."""
-    if i % 2 == 0:
-        a()
-        b()
-    else:
-        b()
-        a()
+def rotated(i: int, names: list[str]) -> list[str]:
+    """All names, the first one rotating with the round number (noise hits every side alike)."""
+    k = i % len(names)
+    return names[k:] + names[:k]
 
 
-def bench_round_trip(sbx: Sandbox, direct: DirectKernel, rounds: int, warmup: int, log) -> dict:
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of one process (Linux /proc), NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return math.nan
+
+
+class RawHTTP:
+    """Diagnostic side: the same POST /execute with http.client (keep-alive), no SDK.
+
+    SDK minus raw = what the SDK's client stack costs; raw minus floor = what the
+    runtime (HTTP server + relay) costs."""
+
+    def __init__(self, url: str):
+        parts = urlsplit(url)
+        self.path = parts.path.rstrip("/") + "/execute"
+        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        self.conn.connect()
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def run(self, code: str) -> list[dict]:
+        body = json.dumps({"code": code, "context_id": None, "language": None, "env_vars": None})
+        self.conn.request("POST", self.path, body, {"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"raw POST /execute: {resp.status} {data[:200]!r}")
+        return [json.loads(line) for line in data.splitlines()]
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+def bench_round_trip(
+    sbx: Sandbox,
+    direct: DirectKernel,
+    rounds: int,
+    warmup: int,
+    log,
+    runtime_pid: int | None = None,
+    raw: RawHTTP | None = None,
+) -> dict:
     codes = {"x = 1": None, "print(1)": "1\n"}
-    samples: dict[str, dict[str, list[float]]] = {c: {"sdk": [], "direct": []} for c in codes}
+    sides = ["sdk", "direct"] + (["raw"] if raw is not None else [])
+    samples: dict[str, dict[str, list[float]]] = {c: {s: [] for s in sides} for c in codes}
+    runtime_cpu: dict[str, list[float]] = {"sdk": [], "raw": []}
 
-    def sdk(code: str, expect: str | None, record: bool) -> Callable[[], None]:
-        def go() -> None:
+    def check(side: str, code: str, expect: str | None, ok: bool, stdout: str, what) -> None:
+        if not ok or (expect is not None and stdout != expect):
+            raise RuntimeError(f"{side} run of {code!r} gave {what!r}")
+
+    def run(side: str, code: str, expect: str | None, record: bool) -> None:
+        cpu0 = process_cpu_seconds(runtime_pid) if side != "direct" else 0.0
+        if side == "sdk":
             t0 = now()
             ex = sbx.run_code(code)
             t1 = now()
-            if ex.error is not None or (expect is not None and "".join(ex.logs.stdout) != expect):
-                raise RuntimeError(f"SDK run of {code!r} gave {ex!r}")
-            if record:
-                samples[code]["sdk"].append((t1 - t0) * 1e3)
-
-        return go
-
-    def drct(code: str, expect: str | None, record: bool) -> Callable[[], None]:
-        def go() -> None:
-            out: list[str] = []
+            check(side, code, expect, ex.error is None, "".join(ex.logs.stdout), ex)
+        elif side == "raw":
+            assert raw is not None
             t0 = now()
-            reply = direct.execute(code, out.append)
+            lines = raw.run(code)
             t1 = now()
-            if reply.get("status") != "ok" or (expect is not None and "".join(out) != expect):
-                raise RuntimeError(f"direct run of {code!r} gave {reply!r} / {out!r}")
-            if record:
-                samples[code]["direct"].append((t1 - t0) * 1e3)
+            out = "".join(x.get("text", "") for x in lines if x["type"] == "stdout")
+            ok = lines[-1]["type"] == "end_of_execution" and not any(x["type"] == "error" for x in lines)
+            check(side, code, expect, ok, out, lines)
+        else:
+            chunks: list[str] = []
+            t0 = now()
+            reply = direct.execute(code, chunks.append)
+            t1 = now()
+            check(side, code, expect, reply.get("status") == "ok", "".join(chunks), reply)
+        if record:
+            samples[code][side].append((t1 - t0) * 1e3)
+            if side != "direct":
+                runtime_cpu[side].append((process_cpu_seconds(runtime_pid) - cpu0) * 1e3)
 
-        return go
-
-    log(f"round trip: {warmup} warm-up + {rounds} measured rounds, interleaved")
+    log(f"round trip: {warmup} warm-up + {rounds} measured rounds, interleaved ({', '.join(sides)})")
     for i in range(warmup + rounds):
-        record = i >= warmup
         for code, expect in codes.items():
-            alternate(i, sdk(code, expect, record), drct(code, expect, record))
-    out = {}
-    for code, sides in samples.items():
-        a, b = summary(sides["sdk"]), summary(sides["direct"])
-        out[code] = {
+            for side in rotated(i, sides):
+                run(side, code, expect, i >= warmup)
+    out: dict = {
+        # per-call /proc deltas (10 ms ticks) summed: an unbiased estimate over many calls
+        "runtime_cpu_ms_per_round_trip": {k: statistics.fmean(v) for k, v in runtime_cpu.items() if v},
+    }
+    for code, by_side in samples.items():
+        a, b = summary(by_side["sdk"]), summary(by_side["direct"])
+        entry = {
             "sdk_ms": a,
             "floor_ms": b,
             "added_ms": a["median"] - b["median"],
             "added_p90_ms": a["p90"] - b["p90"],
             "ratio": a["median"] / b["median"],
-            "samples_sdk_ms": sides["sdk"],
-            "samples_floor_ms": sides["direct"],
+            "samples_sdk_ms": by_side["sdk"],
+            "samples_floor_ms": by_side["direct"],
         }
+        if raw is not None:
+            r = summary(by_side["raw"])
+            entry["raw_http_ms"] = r
+            entry["runtime_added_ms"] = r["median"] - b["median"]  # HTTP server + relay
+            entry["sdk_client_added_ms"] = a["median"] - r["median"]  # the SDK's own stack
+            entry["samples_raw_http_ms"] = by_side["raw"]
+        out[code] = entry
     return out
 
 
-def bench_stream(sbx: Sandbox, direct: DirectKernel, rounds: int, log) -> dict:
+def bench_stream(
+    sbx: Sandbox, direct: DirectKernel, rounds: int, log, runtime_pid: int | None = None
+) -> dict:
     res: dict[str, list[dict]] = {"sdk": [], "direct": []}
 
     def sdk(record: bool) -> Callable[[], None]:
@@ -325,13 +387,15 @@ def bench_stream(sbx: Sandbox, direct: DirectKernel, rounds: int, log) -> dict:
                 count["chunks"] += 1
                 count["lines"] += msg.line.count("\n")
 
+            r0, c0 = process_cpu_seconds(runtime_pid), time.process_time()
             t0 = now()
             ex = sbx.run_code(STREAM_CODE, on_stdout=on_stdout)
             t1 = now()
+            c1, r1 = time.process_time(), process_cpu_seconds(runtime_pid)
             if ex.error is not None or count["lines"] != STREAM_LINES:
                 raise RuntimeError(f"SDK streaming: {count['lines']} lines, error {ex.error!r}")
             if record:
-                res["sdk"].append({"s": t1 - t0, **count})
+                res["sdk"].append({"s": t1 - t0, "client_cpu": c1 - c0, "runtime_cpu": r1 - r0, **count})
 
         return go
 
@@ -343,19 +407,22 @@ def bench_stream(sbx: Sandbox, direct: DirectKernel, rounds: int, log) -> dict:
                 count["chunks"] += 1
                 count["lines"] += text.count("\n")
 
+            c0 = time.process_time()
             t0 = now()
             reply = direct.execute(STREAM_CODE, on_stream)
             t1 = now()
+            c1 = time.process_time()
             if reply.get("status") != "ok" or count["lines"] != STREAM_LINES:
                 raise RuntimeError(f"direct streaming: {count['lines']} lines, reply {reply!r}")
             if record:
-                res["direct"].append({"s": t1 - t0, **count})
+                res["direct"].append({"s": t1 - t0, "client_cpu": c1 - c0, **count})
 
         return go
 
     log(f"streaming: 1 warm-up + {rounds} measured rounds of {STREAM_CODE!r}, interleaved")
     for i in range(1 + rounds):
-        alternate(i, sdk(i > 0), drct(i > 0))
+        for side in rotated(i, ["sdk", "direct"]):
+            (sdk if side == "sdk" else drct)(i > 0)()
     out: dict = {}
     for side, runs in res.items():
         times = [r["s"] for r in runs]
@@ -366,6 +433,8 @@ def bench_stream(sbx: Sandbox, direct: DirectKernel, rounds: int, log) -> dict:
             "lines_ok": all(r["lines"] == STREAM_LINES for r in runs),
             "lines_per_s": STREAM_LINES / median(times),
             "samples_s": times,
+            "client_cpu_s_mean": statistics.fmean(r["client_cpu"] for r in runs),
+            "runtime_cpu_s_mean": statistics.fmean(r.get("runtime_cpu", 0.0) for r in runs),
         }
     out["ratio"] = out["sdk"]["seconds"]["median"] / out["direct"]["seconds"]["median"]
     out["ratio_p90"] = out["sdk"]["seconds"]["p90"] / out["direct"]["seconds"]["p90"]
@@ -401,7 +470,9 @@ def time_bare_kernel(workdir: Path, cwd: str) -> float:
         k.shutdown()
 
 
-def bench_contexts(warm: Sandbox, cold: Sandbox, samples: int, wait: float, workdir: Path, cwd: str, log) -> dict:
+def bench_contexts(
+    warm: Sandbox, cold: Sandbox, samples: int, wait: float, workdir: Path, cwd: str, log
+) -> dict:
     kinds: dict[str, Callable[[], float]] = {
         "warm": lambda: time_new_context(warm),
         "cold": lambda: time_new_context(cold),
@@ -451,9 +522,18 @@ def machine_info() -> dict:
         "cpu": model or platform.processor() or "?",
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "loadavg_start": list(os.getloadavg()),
         "versions": {
             d: version(d)
-            for d in ("e2b-code-interpreter", "e2b", "ipykernel", "jupyter_client", "pyzmq", "uvicorn", "uvloop")
+            for d in (
+                "e2b-code-interpreter",
+                "e2b",
+                "ipykernel",
+                "jupyter_client",
+                "pyzmq",
+                "uvicorn",
+                "uvloop",
+            )
         },
     }
 
@@ -470,22 +550,51 @@ def report(info: dict, rt: dict | None, st: dict | None, nc: dict | None, args) 
     w(f"  date     {info['date']}")
     w(f"  machine  {info['nproc']} CPUs, {info['cpu']}, Python {info['python']} ({info['platform']})")
     w("  versions " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
+    load = " -> ".join(
+        "/".join(f"{x:.2f}" for x in info[key]) for key in ("loadavg_start", "loadavg_end") if key in info
+    )
+    w(f"  load avg {load} (1/5/15 min, at start -> end)")
+    if info["loadavg_start"][0] > 0.5 * max(1, info["nproc"]) or info.get("loadavg_end", [0])[0] > 0.5 * max(
+        1, info["nproc"]
+    ):
+        w("  WARNING: the machine was busy with other work; absolute figures are inflated (ratios less so)")
     if rt:
+        codes = [c for c, r in rt.items() if c != "runtime_cpu_ms_per_round_trip"]
+        has_raw = all("raw_http_ms" in rt[c] for c in codes)
         w("")
-        w(f"1. Round trip, {args.rounds} interleaved rounds (ms; SDK = e2b_code_interpreter -> local runtime,")
-        w("   floor = same ipykernel argv driven by jupyter_client)")
-        w(f"   {'code':<10} {'SDK med':>8} {'SDK p90':>8} {'floor med':>9} {'floor p90':>9} {'added med':>9} {'added p90':>9} {'ratio':>6}")
-        for code, r in rt.items():
+        w(f"1. Round trip, {args.rounds} interleaved rounds, ms")
+        w(
+            "   SDK = e2b_code_interpreter -> local runtime; floor = same ipykernel argv driven by jupyter_client"
+        )
+        head = f"   {'code':<10} {'SDK med':>8} {'SDK p90':>8} {'floor med':>9} {'floor p90':>9} {'added med':>9}"
+        w(head + f" {'added p90':>9} {'ratio':>6}")
+        for code in codes:
+            r = rt[code]
             w(
                 f"   {code:<10} {r['sdk_ms']['median']:8.2f} {r['sdk_ms']['p90']:8.2f} "
                 f"{r['floor_ms']['median']:9.2f} {r['floor_ms']['p90']:9.2f} "
                 f"{r['added_ms']:9.2f} {r['added_p90_ms']:9.2f} {r['ratio']:5.2f}x"
             )
-        worst = max(r["added_ms"] for r in rt.values())
+        worst = max(rt[c]["added_ms"] for c in codes)
         w(
             f"   target: < {TARGET_ADDED_MS:.0f} ms added per round trip (issue's floor ~{ISSUE_FLOOR_MS} ms): "
             f"worst added {worst:.2f} ms -> {verdict(worst < TARGET_ADDED_MS)}"
         )
+        if has_raw:
+            w("   where the added time goes (medians): raw = same POST /execute by http.client, no SDK")
+            w(
+                f"   {'code':<10} {'raw med':>8} {'raw p90':>8} {'runtime (raw-floor)':>20} {'SDK client (SDK-raw)':>21}"
+            )
+            for code in codes:
+                r = rt[code]
+                w(
+                    f"   {code:<10} {r['raw_http_ms']['median']:8.2f} {r['raw_http_ms']['p90']:8.2f} "
+                    f"{r['runtime_added_ms']:20.2f} {r['sdk_client_added_ms']:21.2f}"
+                )
+        cpu = rt["runtime_cpu_ms_per_round_trip"]
+        if cpu:
+            shown = ", ".join(f"{k} {v:.2f} ms" for k, v in cpu.items())
+            w(f"   runtime process CPU per round trip (user+sys, avg of both codes): {shown}")
     if st:
         w("")
         w(f"2. Streaming {STREAM_CODE!r}, {args.stream_rounds} interleaved rounds")
@@ -500,10 +609,19 @@ def report(info: dict, rt: dict | None, st: dict | None, nc: dict | None, args) 
             f"   ratio SDK/floor: {st['ratio']:.2f}x (p90 {st['ratio_p90']:.2f}x); "
             f"target <= {TARGET_STREAM_RATIO}x -> {verdict(st['ratio'] <= TARGET_STREAM_RATIO)}"
         )
+        w(
+            f"   CPU per run (mean): SDK client {st['sdk']['client_cpu_s_mean'] * 1e3:.0f} ms + runtime "
+            f"{st['sdk']['runtime_cpu_s_mean'] * 1e3:.0f} ms; floor client {st['direct']['client_cpu_s_mean'] * 1e3:.0f} ms"
+            " (the kernel's own print loop is the rest, on both sides)"
+        )
     if nc:
         w("")
-        w(f"3. New context: create_code_context() until its first run_code('1') returns (ms), {args.context_samples} samples")
-        w(f"   {'kind':<34} {'first':>8} {'median':>8} {'p90':>8} {'min':>8} {'max':>8} {'med w/o first':>13}")
+        w(
+            f"3. New context: create_code_context() until its first run_code('1') returns (ms), {args.context_samples} samples"
+        )
+        w(
+            f"   {'kind':<34} {'first':>8} {'median':>8} {'p90':>8} {'min':>8} {'max':>8} {'med w/o first':>13}"
+        )
         labels = {
             "warm": "warm spares (default runtime)",
             "cold": "cold (LocalRuntime(spares=False))",
@@ -532,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--context-samples", type=int, default=5, help="new-context samples (default 5)")
     parser.add_argument(
         "--context-wait", type=float, default=5.0, help="seconds between new-context samples (default 5)"
+    )
+    parser.add_argument(
+        "--no-raw", action="store_true", help="skip the diagnostic raw-HTTP side of the round-trip test"
     )
     parser.add_argument("--skip", action="append", default=[], choices=["roundtrip", "stream", "context"])
     parser.add_argument("--json", metavar="FILE", help="also write every figure (and raw samples) here")
@@ -567,9 +688,24 @@ def main(argv: list[str] | None = None) -> int:
         wait_runtime_ready(sbx)
 
         if "roundtrip" not in args.skip:
-            rt_res = bench_round_trip(sbx, direct, args.rounds, args.warmup, log)
+            raw = None if args.no_raw else RawHTTP(runtime.url)
+            try:
+                rt_res = bench_round_trip(
+                    sbx,
+                    direct,
+                    args.rounds,
+                    args.warmup,
+                    log,
+                    runtime.proc.pid if runtime.proc else None,
+                    raw,
+                )
+            finally:
+                if raw is not None:
+                    raw.close()
         if "stream" not in args.skip:
-            st_res = bench_stream(sbx, direct, args.stream_rounds, log)
+            st_res = bench_stream(
+                sbx, direct, args.stream_rounds, log, runtime.proc.pid if runtime.proc else None
+            )
         direct.shutdown()  # not needed any more: keep the machine quiet for phase 3
         direct = None
 
@@ -595,6 +731,7 @@ def main(argv: list[str] | None = None) -> int:
                 item.unlink()
             workdir.rmdir()
 
+    info["loadavg_end"] = list(os.getloadavg())
     print(report(info, rt_res, st_res, nc_res, args))
     if args.json:
         payload = {

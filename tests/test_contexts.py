@@ -7,7 +7,9 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -93,10 +95,11 @@ def run_out(sandbox: Sandbox, code: str, **kw) -> str:
     return out(sandbox.run_code(code, timeout=120, **kw))
 
 
-def has_marker(sandbox: Sandbox, language: str, **kw) -> bool:
-    text = run_out(sandbox, LANG[language]["check"], **kw)
-    assert text in (LANG[language]["yes"], LANG[language]["no"]), text
-    return text == LANG[language]["yes"]
+def has_marker(sandbox: Sandbox, lang: str, **kw) -> bool:
+    """Whether the marker state is set where `kw` (context= or language=) runs the code."""
+    text = run_out(sandbox, LANG[lang]["check"], **kw)
+    assert text in (LANG[lang]["yes"], LANG[lang]["no"]), text
+    return text == LANG[lang]["yes"]
 
 
 def ids(sandbox: Sandbox) -> dict[str, Context]:
@@ -366,6 +369,34 @@ def test_remove_context(sandbox, make_context):
     with pytest.raises(NotFoundException):
         sandbox.remove_code_context(ctx)
     assert ctx.id not in ids(sandbox)  # a failed restart did not bring it back
+
+
+@pytest.mark.timeout(120)
+def test_removing_a_context_ends_its_running_execution(sandbox, make_context):
+    ctx = make_context()
+    started = threading.Event()
+
+    def on_stdout(message) -> None:
+        if "started" in message.line:
+            started.set()
+
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(
+            sandbox.run_code,
+            "import time\nprint('started', flush=True)\ntime.sleep(60)\nprint('finished')",
+            context=ctx,
+            on_stdout=on_stdout,
+            timeout=90,
+        )
+        assert started.wait(30)
+        sandbox.remove_code_context(ctx)
+        ended = running.result(timeout=60)
+    assert ended.error is not None
+    assert "removed" in f"{ended.error.name} {ended.error.value}".lower(), ended.error
+    assert "finished" not in "".join(ended.logs.stdout)
+    assert ctx.id not in ids(sandbox)
+    with pytest.raises(NotFoundException):
+        sandbox.run_code("1", context=ctx)
 
 
 def test_unknown_context_id_is_not_found(sandbox):

@@ -79,6 +79,12 @@ def stdout(execution) -> str:
     return "".join(execution.logs.stdout)
 
 
+def with_xfail(language: str, reason: str) -> list:
+    """ALL_LANGUAGES as params, `language` marked as a known (strict) failure."""
+    mark = pytest.mark.xfail(strict=True, reason=reason)
+    return [pytest.param(lang, marks=mark if lang == language else ()) for lang in ALL_LANGUAGES]
+
+
 def run_ok(sandbox: Sandbox, code: str, language: str):
     execution = sandbox.run_code(code, language=language)
     assert execution.error is None, f"{language}: {execution.error}"
@@ -179,8 +185,10 @@ def test_language_alias_uses_the_canonical_default_context(
     require_language(canonical)
     # state defined under the canonical name is visible under the alias: same context
     run_ok(sandbox, define, canonical)
+    before = {ctx.id for ctx in sandbox.list_code_contexts()}
     execution = run_ok(sandbox, use, alias)
     assert execution.text == expected
+    assert {ctx.id for ctx in sandbox.list_code_contexts()} == before, "the alias made a new context"
     languages = context_languages(sandbox)
     assert canonical in languages
     assert languages <= set(ALL_LANGUAGES), f"non-canonical context language in {languages}"
@@ -265,18 +273,7 @@ def test_kernel_error_has_a_value(sandbox: Sandbox, language: str):
 
 @pytest.mark.parametrize(
     "language",
-    [
-        pytest.param(lang, marks=[])
-        if lang != "bash"
-        else pytest.param(
-            lang,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bash_kernel sends ename '' for a non-zero exit status; the runtime passes it on",
-            ),
-        )
-        for lang in ALL_LANGUAGES
-    ],
+    with_xfail("bash", "bash_kernel sends ename '' for a non-zero exit status; the runtime passes it on"),
 )
 def test_kernel_error_has_a_name(sandbox: Sandbox, language: str):
     require_language(language)
@@ -287,18 +284,7 @@ def test_kernel_error_has_a_name(sandbox: Sandbox, language: str):
 
 @pytest.mark.parametrize(
     "language",
-    [
-        pytest.param(lang, marks=[])
-        if lang != "java"
-        else pytest.param(
-            lang,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="jjava colours tracebacks with ANSI escapes; the runtime passes them on",
-            ),
-        )
-        for lang in ALL_LANGUAGES
-    ],
+    with_xfail("java", "jjava colours tracebacks with ANSI escapes; the runtime passes them on"),
 )
 def test_error_traceback_has_no_ansi(sandbox: Sandbox, language: str):
     require_language(language)
