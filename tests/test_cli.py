@@ -97,9 +97,7 @@ def test_doctor_lists_every_language():
 
 def test_doctor_names_install_commands_for_missing_languages(tmp_path: Path):
     env = dict(os.environ, PATH=os.path.dirname(sys.executable))
-    done = subprocess.run(
-        [*CLI, "doctor"], capture_output=True, text=True, env=env, timeout=120
-    )
+    done = subprocess.run([*CLI, "doctor"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "missing r" in done.stdout
     assert "apt-get install -y r-base-core r-cran-irkernel" in done.stdout

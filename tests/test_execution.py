@@ -339,21 +339,23 @@ LONG_RUNS = {
         "await new Promise((r) => setTimeout(r, 60000))",
         "console.log(keep + 1)",
     ),
+    "javascript-busy": ("javascript", "globalThis.keep = 41", "while (true) {}", "console.log(keep + 1)"),
     "r": ("r", "keep <- 41", "Sys.sleep(60)", "cat(keep + 1, '\\n')"),
     "bash": ("bash", "keep=41", "sleep 60", "echo $((keep + 1))"),
     "java": ("java", "int keep = 41;", "Thread.sleep(60000);", "System.out.println(keep + 1);"),
 }
 
 
-JS_INTERRUPT_BUG = pytest.mark.xfail(
+JS_PENDING_AWAIT = pytest.mark.xfail(
     strict=True,
-    reason="runtime bug: SIGINT kills the Deno kernel; the context is silently replaced, state lost",
+    reason="Deno cannot interrupt a pending await: the runtime restarts the kernel (state lost) "
+    "and says so on the next run's stderr",
 )
 
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize(
-    "case", [pytest.param(c, marks=JS_INTERRUPT_BUG) if c == "javascript" else c for c in LONG_RUNS]
+    "case", [pytest.param(c, marks=JS_PENDING_AWAIT) if c == "javascript" else c for c in LONG_RUNS]
 )
 def test_timed_out_run_is_interrupted_and_state_kept_in_every_language(sandbox, fresh_context, case):
     language, setup, long_run, check = LONG_RUNS[case]
@@ -612,17 +614,12 @@ def test_input_fails_fast(sandbox):
     assert sandbox.run_code("6 * 7", timeout=30).text == "42"
 
 
-STDIN_BUG = pytest.mark.xfail(
-    strict=True, reason="runtime bug: reading stdin blocks until the client gives up"
-)
-
-
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize(
     "language, code",
     [
-        pytest.param("r", "x <- readline('name? '); cat('got', x)", marks=STDIN_BUG),
-        pytest.param("bash", 'read -r x; echo "got $x"', marks=STDIN_BUG),
+        ("r", "x <- readline('name? '); cat('got', x)"),
+        ("bash", 'read -r x; echo "got $x"'),
         ("javascript", "const x = prompt('name?'); console.log('got', x)"),
     ],
     ids=["r-readline", "bash-read", "javascript-prompt"],
@@ -672,10 +669,6 @@ def test_bytes_repr_does_not_break_the_stream(sandbox):
     assert sandbox.run_code("6 * 7").text == "42"
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: most runs, not every run, lose some output
-    reason="runtime bug: python output published after `idle` (fd-level, os.system) is dropped",
-)
 @pytest.mark.timeout(120)
 def test_output_of_child_processes_is_not_lost(sandbox, fresh_context):
     """Output written straight to fd 1 (os.system, C code) belongs to the run that wrote it.
@@ -693,18 +686,12 @@ def test_output_of_child_processes_is_not_lost(sandbox, fresh_context):
     assert not missing, f"{len(missing)}/30 runs lost their child-process output: {missing}"
 
 
-SEPARATOR_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="runtime bug: U+0085/U+2028/U+2029 are written unescaped; the SDK splits the line there",
-)
-
-
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("".join(map(chr, range(1, 256))), id="latin1", marks=SEPARATOR_BUG),
-        pytest.param("line\u2028separator\u2029paragraph", id="unicode-separators", marks=SEPARATOR_BUG),
-        pytest.param("next\x85line", id="nel", marks=SEPARATOR_BUG),
+        pytest.param("".join(map(chr, range(1, 256))), id="latin1"),
+        pytest.param("line\u2028separator\u2029paragraph", id="unicode-separators"),
+        pytest.param("next\x85line", id="nel"),
         pytest.param("\x1c\x1d\x1e\x0b\x0c\r", id="ascii-separators"),
     ],
 )

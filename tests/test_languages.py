@@ -79,12 +79,6 @@ def stdout(execution) -> str:
     return "".join(execution.logs.stdout)
 
 
-def with_xfail(language: str, reason: str) -> list:
-    """ALL_LANGUAGES as params, `language` marked as a known (strict) failure."""
-    mark = pytest.mark.xfail(strict=True, reason=reason)
-    return [pytest.param(lang, marks=mark if lang == language else ()) for lang in ALL_LANGUAGES]
-
-
 def run_ok(sandbox: Sandbox, code: str, language: str):
     execution = sandbox.run_code(code, language=language)
     assert execution.error is None, f"{language}: {execution.error}"
@@ -273,7 +267,7 @@ def test_kernel_error_has_a_value(sandbox: Sandbox, language: str):
 
 @pytest.mark.parametrize(
     "language",
-    with_xfail("bash", "bash_kernel sends ename '' for a non-zero exit status; the runtime passes it on"),
+    ALL_LANGUAGES,
 )
 def test_kernel_error_has_a_name(sandbox: Sandbox, language: str):
     require_language(language)
@@ -284,7 +278,7 @@ def test_kernel_error_has_a_name(sandbox: Sandbox, language: str):
 
 @pytest.mark.parametrize(
     "language",
-    with_xfail("java", "jjava colours tracebacks with ANSI escapes; the runtime passes them on"),
+    ALL_LANGUAGES,
 )
 def test_error_traceback_has_no_ansi(sandbox: Sandbox, language: str):
     require_language(language)

@@ -278,10 +278,6 @@ def test_empty_axes_give_no_chart(sandbox: Sandbox):
     assert all(r.chart is None for r in execution.results)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chart extraction (e2b_charts/pydantic) leaks UserWarnings into the user's stderr",
-)
 def test_chart_extraction_writes_nothing_to_stderr(sandbox: Sandbox):
     # a box plot without patch_artist is read as a line chart with categorical ticks,
     # which makes pydantic warn while serialising; use a fresh kernel so the warning

@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, TabbedContent, TextArea
 
 from .core.buffers import EXAMPLES, Buffer, BufferSet, BufferStore
@@ -99,7 +99,9 @@ class WorkbenchApp(App[int]):
         Binding("ctrl+o", "cycle_focus", "Next pane", id="cycle_focus", priority=True),
         Binding("ctrl+n", "new_buffer", "New buffer", id="new_buffer", priority=True, show=False),
         Binding("ctrl+pagedown", "next_buffer", "Next buffer", id="next_buffer", priority=True, show=False),
-        Binding("ctrl+pageup", "previous_buffer", "Prev buffer", id="previous_buffer", priority=True, show=False),
+        Binding(
+            "ctrl+pageup", "previous_buffer", "Prev buffer", id="previous_buffer", priority=True, show=False
+        ),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear_log", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -118,7 +120,8 @@ class WorkbenchApp(App[int]):
         self.languages: list[str] = []
         self._save_timer = None
         self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
-        self._closing = False
+        self._quitting = False
+        self.session_closed = asyncio.Event()  # set once the session is closed, just before exit
 
     # -- layout -----------------------------------------------------------------
 
@@ -199,15 +202,20 @@ class WorkbenchApp(App[int]):
 
     @work(group="contexts")
     async def _create_context(self, language: str, cwd: str, bind: bool = True) -> None:
-        placeholder = ContextInfo(f"starting-{language}-{len(self.starting)}", language, cwd or "…",
-                                  state="starting")
+        placeholder = ContextInfo(
+            f"starting-{language}-{len(self.starting)}", language, cwd or "…", state="starting"
+        )
         self.starting[placeholder.id] = placeholder
         self._show_contexts()
         try:
             info = await self._call(self.session.create_context(language, cwd or None))
         except Exception as err:
-            self.notify(f"Could not create a {language} context: {explain(err)}", title="New context",
-                        severity="error", timeout=15)
+            self.notify(
+                f"Could not create a {language} context: {explain(err)}",
+                title="New context",
+                severity="error",
+                timeout=15,
+            )
             return
         finally:
             self.starting.pop(placeholder.id, None)
@@ -339,8 +347,11 @@ class WorkbenchApp(App[int]):
         info = self.current_context()
         if info is None:
             language = editor.buffer.language if editor else "python"
-            self.notify(f"No {language} context yet (it may still be starting): try again in a moment, "
-                        "or press F2 to create one.", severity="warning")
+            self.notify(
+                f"No {language} context yet (it may still be starting): try again in a moment, "
+                "or press F2 to create one.",
+                severity="warning",
+            )
             return None
         record = self.session.new_record(code, info)
         self.records[record.seq] = record
@@ -379,7 +390,9 @@ class WorkbenchApp(App[int]):
 
     def action_interrupt(self) -> None:
         info = self._target_context()
-        running = [r for r in self.records.values() if r.running and (info is None or r.context_id == info.id)]
+        running = [
+            r for r in self.records.values() if r.running and (info is None or r.context_id == info.id)
+        ]
         if not running:
             self.notify("Nothing is running in this context.")
             return
@@ -591,6 +604,16 @@ class WorkbenchApp(App[int]):
         if focused is not None:
             self.screen.maximize(focused)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Main-screen keys stay quiet while a dialog is open (it may use them itself)."""
+        if isinstance(self.screen, ModalScreen) and action != "quit" and action in self._main_actions:
+            return False
+        return True
+
+    @property
+    def _main_actions(self) -> set[str]:
+        return {binding.action.split("(")[0] for binding in self.BINDINGS if isinstance(binding, Binding)}
+
     # -- command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -599,12 +622,18 @@ class WorkbenchApp(App[int]):
             ("Run", "Run the buffer (or its selection) in its context", self.action_run),
             ("Interrupt", "Interrupt the running execution of the selected context", self.action_interrupt),
             ("New context", "Start a context: language and working directory", self.action_new_context),
-            ("Restart context", "Fresh state for the selected context (same id and cwd)",
-             self.action_restart_context),
+            (
+                "Restart context",
+                "Fresh state for the selected context (same id and cwd)",
+                self.action_restart_context,
+            ),
             ("Remove context", "Remove the selected context (asks first)", self.action_remove_context),
             ("History", "Browse past runs; load one into the editor or run it again", self.action_history),
-            ("Recall previous run", "Put this context's previous run into the editor",
-             lambda: self.action_recall(1)),
+            (
+                "Recall previous run",
+                "Put this context's previous run into the editor",
+                lambda: self.action_recall(1),
+            ),
             ("Recall next run", "Step forward through this context's runs", lambda: self.action_recall(-1)),
             ("Set run timeout", "Seconds before a run is interrupted (0 = none)", self.action_set_timeout),
             ("Copy output", "Copy the focused (or last) run's output via OSC 52", self.action_copy_output),
@@ -622,14 +651,19 @@ class WorkbenchApp(App[int]):
 
     # -- quitting ---------------------------------------------------------------------
 
-    async def action_quit(self) -> None:
-        if self._closing:
+    def action_quit(self) -> None:
+        """Save, stop every run, the runtime and its kernels, then exit 0."""
+        if self._quitting:
             return
-        self._closing = True
+        self._quitting = True
         self.save_buffers()
         self.notify("Stopping the runtime and its kernels…", timeout=10)
+        self.run_worker(self._close_and_exit(), group="quit")
+
+    async def _close_and_exit(self) -> None:
         await asyncio.to_thread(self.session.close)
         self.history.close()
+        self.session_closed.set()
         self.exit(0)
 
 

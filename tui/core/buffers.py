@@ -42,8 +42,10 @@ class BufferStore:
     def load(self) -> BufferSet:
         try:
             raw = json.loads(self.path.read_text())
-            buffers = [Buffer(**{k: v for k, v in b.items() if k in Buffer.__dataclass_fields__})
-                       for b in raw.get("buffers", [])]
+            buffers = [
+                Buffer(**{k: v for k, v in b.items() if k in Buffer.__dataclass_fields__})
+                for b in raw.get("buffers", [])
+            ]
             return BufferSet(buffers, int(raw.get("active", 0)))
         except (OSError, ValueError, TypeError, AttributeError):
             return BufferSet()

@@ -1,12 +1,12 @@
 """Settings: a TOML file in the user config dir, then E2B_WORKBENCH_* env vars.
 
-    # ~/.config/e2b-workbench/config.toml
-    run_timeout = 0          # seconds per run, 0 = no limit
-    theme = "textual-dark"
+# ~/.config/e2b-workbench/config.toml
+run_timeout = 0          # seconds per run, 0 = no limit
+theme = "textual-dark"
 
-    [keymap]                 # binding id = keys (Textual keymap)
-    run = "f5,ctrl+r"
-    interrupt = "f6,ctrl+g"
+[keymap]                 # binding id = keys (Textual keymap)
+run = "f5,ctrl+r"
+interrupt = "f6,ctrl+g"
 """
 
 from __future__ import annotations

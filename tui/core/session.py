@@ -219,7 +219,9 @@ class Session:
 
     async def _run(self, record: ExecutionRecord, listener: RunListener, timeout: float) -> None:
         assert self.sandbox is not None
-        out = open(record.output_path, "w", encoding="utf-8", errors="replace") if record.output_path else None
+        out = (
+            open(record.output_path, "w", encoding="utf-8", errors="replace") if record.output_path else None
+        )
 
         def add(stream: str) -> Callable[[OutputMessage], None]:
             def handler(msg: OutputMessage) -> None:
@@ -227,6 +229,7 @@ class Session:
                     record.output.add(stream, msg.line)
                 if out is not None:
                     out.write(msg.line)
+                    out.flush()  # the full-output view reads the file while the run goes on
                 listener.on_update(record)
 
             return handler
@@ -265,7 +268,9 @@ class Session:
                 info.state, info.note = "dead", "context is gone"
         except TimeoutException as err:
             record.status = "timeout"
-            record.failure = f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state. ({err})"
+            record.failure = (
+                f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state. ({err})"
+            )
         except BaseException as err:  # any failure is reported on the run, never raised into the UI
             record.status = "failed"
             record.failure = explain(err)
@@ -287,4 +292,3 @@ class Session:
             info.state, info.note = "dead", "kernel died; restarted fresh"
         elif info.running == 0 and info.state != "dead":
             info.state, info.busy_since, info.note = "idle", None, ""
-

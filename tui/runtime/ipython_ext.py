@@ -33,12 +33,62 @@ def dataframe_to_data(df: Any) -> dict:
 
 
 def figure_to_chart(fig: Any) -> dict:
+    import warnings
+
     from e2b_charts import chart_figure_to_dict
 
     try:
-        return json.loads(json.dumps(chart_figure_to_dict(fig), default=str))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the extractor's warnings are not the user's output
+            return json.loads(json.dumps(chart_figure_to_dict(fig), default=_plain))
     except Exception:  # a chart we cannot read is simply not offered
         return {}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as plain JSON values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def _strict_json(value: Any) -> Any:
+    """`json` only for values that are JSON through and through (no repr fallbacks)."""
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError):
+        return None
+
+
+def drain_fd_output() -> None:
+    """Wait until output written to fd 1/2 (os.system, C code) has reached the stream.
+
+    ipykernel forwards fd output from a pipe on a thread; without this, what is still
+    in the pipe when the cell ends is published after the run is over and lost.
+    """
+    import fcntl
+    import struct
+    import termios
+    import time
+
+    for stream in (sys.stdout, sys.stderr):
+        fid = getattr(stream, "_fid", None)
+        if fid is None:
+            continue
+        deadline = time.monotonic() + 0.5
+        waited = False
+        try:
+            while time.monotonic() < deadline:
+                pending = struct.unpack("i", fcntl.ioctl(fid, termios.FIONREAD, b"\0\0\0\0"))[0]
+                if not pending:
+                    break
+                waited = True
+                time.sleep(0.002)
+        except OSError:
+            continue
+        if waited:  # the reader thread just took the last bytes: let it write them, then flush
+            time.sleep(0.002)
+            stream.flush()
 
 
 def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
@@ -54,8 +104,8 @@ def load_ipython_extension(ip: Any) -> None:
     plain.max_seq_length = 0  # never abbreviate long lists with '...'
 
     json_formatter = formatters["application/json"]
-    json_formatter.for_type(dict, lambda obj: json.loads(json.dumps(obj, default=str)))
-    json_formatter.for_type(list, lambda obj: json.loads(json.dumps(obj, default=str)))
+    json_formatter.for_type(dict, _strict_json)
+    json_formatter.for_type(list, _strict_json)
 
     from IPython.core.formatters import BaseFormatter
     from traitlets import ObjectName, Unicode
@@ -88,10 +138,7 @@ def load_ipython_extension(ip: Any) -> None:
     formatters[DATA_MIME] = DataFormatter(parent=ip.display_formatter)
     formatters[CHART_MIME] = ChartFormatter(parent=ip.display_formatter)
 
-    try:
-        ip.run_line_magic("colors", "nocolor")
-    except Exception:
-        ip.colors = "NoColor"
+    ip.events.register("post_execute", drain_fd_output)
 
     # input() has no terminal to read from: fail fast with a sentence, never hang.
     # ipykernel swaps builtins.input before each cell; pre_run_cell comes after it.

@@ -64,6 +64,7 @@ class LanguageSpec:
     # Deno can publish `idle` a moment before the last output of a run: wait this long
     # after idle for stragglers before ending the run.
     idle_grace: float = 0.0
+    init_code: str = ""  # run silently once the kernel is up
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -97,6 +98,7 @@ def _python_argv(conn: str) -> list[str]:
         conn,
         "--IPKernelApp.extensions=['tui.runtime.ipython_ext']",
         "--HistoryManager.enabled=False",
+        "--InteractiveShell.colors=NoColor",
         "--IPKernelApp.quiet=True",
     ]
 
@@ -137,15 +139,25 @@ SPECS: dict[str, LanguageSpec] = {
         _python_argv,
         extra_env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
     ),
+    # SIGINT kills deno's kernel: it takes interrupts as control messages only
     "javascript": LanguageSpec(
-        "javascript", "deno", _deno_argv, idle_grace=0.025, extra_env={"NO_COLOR": "1"}
+        "javascript", "deno", _deno_argv, "message", idle_grace=0.025, extra_env={"NO_COLOR": "1"}
     ),
     "typescript": LanguageSpec(
-        "typescript", "deno", _deno_argv, idle_grace=0.025, extra_env={"NO_COLOR": "1"}
+        "typescript", "deno", _deno_argv, "message", idle_grace=0.025, extra_env={"NO_COLOR": "1"}
     ),
     "r": LanguageSpec("r", "IRkernel", _r_argv),
     "java": LanguageSpec("java", "jjava", _java_argv, interrupt_mode="message", can_chdir=False),
-    "bash": LanguageSpec("bash", "bash_kernel", _bash_argv),
+    # the shell's stdin is bash_kernel's pty: `read` from it would wait forever
+    "bash": LanguageSpec(
+        "bash",
+        "bash_kernel",
+        _bash_argv,
+        init_code=(
+            "read() { if [ -t 0 ]; then echo 'read: runs have no stdin; pass values in the code"
+            ' or through env vars instead\' >&2; return 1; fi; builtin read "$@"; }'
+        ),
+    ),
 }
 
 PIP = f"{shlex.quote(sys.executable)} -m pip install"

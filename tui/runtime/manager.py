@@ -35,7 +35,8 @@ from .languages import (
 KEEPALIVE_SECONDS = 5.0
 INTERRUPT_GRACE = 5.0  # a kernel that ignores an interrupt this long is restarted
 ABORT_RETRIES = 3
-SETTLE_SECONDS = 2.0  # wait for the missing half of (reply, idle) before giving up
+SETTLE_SECONDS = 10.0  # wait for the missing half of (reply, idle) before giving up
+SPARE_DELAY = 1.5  # let a taken kernel's first run go before forking its replacement
 
 
 class ContextNotFound(KeyError):
@@ -112,6 +113,7 @@ class Context:
         self.kernel_task: asyncio.Task[Kernel] | None = None
         self.removed = False
         self.death_note = ""
+        self.notice = ""  # said (on stderr) at the start of the next run
         self.execution_count = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -137,7 +139,11 @@ class Runtime:
         self.kernels: set[Kernel] = set()
         self.closed = False
         self._background: set[asyncio.Task] = set()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("E2B_")}
+        # kernels get the runtime's environment, less our own settings and pytest's marker
+        # (ipykernel stops forwarding fd-level output, e.g. os.system's, when it sees it)
+        self.env = {
+            k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"
+        }
 
     # -- startup / shutdown -----------------------------------------------------
 
@@ -182,8 +188,11 @@ class Runtime:
         self.kernels.add(kernel)
         try:
             await kernel.start()
+            if spec.init_code:
+                await kernel.run_silent(spec.init_code)
         except BaseException:
             self.kernels.discard(kernel)
+            await kernel.shutdown()
             raise
         if self.closed:
             await kernel.shutdown()
@@ -194,11 +203,17 @@ class Runtime:
     def _family(language: str) -> str:
         return "javascript" if language == "typescript" else language
 
-    def _refill_spare(self, language: str) -> None:
+    def _refill_spare(self, language: str, delay: float = SPARE_DELAY) -> None:
         family = self._family(language)
         if not self.use_spares or self.closed or family in self.spares:
             return
-        self.spares[family] = self._spawn(self._new_kernel(family, self.cwd))
+        self.spares[family] = self._spawn(self._new_spare(family, delay))
+
+    async def _new_spare(self, family: str, delay: float) -> Kernel:
+        # a kernel's start costs about a second of CPU: on a small machine, starting
+        # it at once would slow down the run the caller is about to make
+        await asyncio.sleep(delay)
+        return await self._new_kernel(family, self.cwd)
 
     async def _take_spare(self, language: str) -> Kernel | None:
         task = self.spares.pop(self._family(language), None)
@@ -360,6 +375,15 @@ class Runtime:
                 except LanguageUnavailable as err:
                     run.emit(protocol.error_line("LanguageUnavailable", str(err), ""))
                     return
+                if ctx.notice:
+                    run.emit(
+                        {
+                            "type": "stderr",
+                            "text": f"[e2b-workbench] {ctx.notice}\n",
+                            "timestamp": protocol.now(),
+                        }
+                    )
+                    ctx.notice = ""
                 await self._run_on(ctx, kernel, run)
         except asyncio.CancelledError:
             raise
@@ -400,7 +424,7 @@ class Runtime:
             if run.client_gone:
                 on_cancel()
             reply: dict | None = None
-            idle = started = False
+            idle = started = errored = asked_input = False
             grace = kernel.spec.idle_grace
             try:
                 while True:
@@ -429,6 +453,20 @@ class Runtime:
                     if kind == "shell":
                         reply = msg["content"]
                         continue
+                    if kind == "stdin":
+                        if msg["msg_type"] == "input_request" and not asked_input:
+                            asked_input = True
+                            errored = True
+                            run.emit(
+                                protocol.error_line(
+                                    "StdinNotSupported",
+                                    "The code asked for input, but runs have no stdin: pass values in the "
+                                    "code or through env vars instead. The run was interrupted.",
+                                    "",
+                                )
+                            )
+                            kernel.interrupt()
+                        continue
                     msg_type = msg["msg_type"]
                     content = msg["content"]
                     if msg_type == "stream":
@@ -451,6 +489,7 @@ class Runtime:
                     elif msg_type in ("display_data", "update_display_data"):
                         run.emit(protocol.result_line(content.get("data", {}), False))
                     elif msg_type == "error":
+                        errored = True
                         run.emit(protocol.kernel_error_line(content))
                     elif msg_type == "status" and content.get("execution_state") == "idle":
                         idle = True
@@ -459,17 +498,23 @@ class Runtime:
                 run._on_cancel = None
                 for handle in watchdog:
                     handle.cancel()
-            if reply is not None and reply.get("status") == "aborted":
+            status = (reply or {}).get("status")
+            if status in ("aborted", "abort"):
+                # `aborted`: dropped unrun (ipykernel/IRkernel after an interrupt or error);
+                # `abort`: IRkernel and bash_kernel's word for an interrupted run
                 if not started and not run.client_gone and attempt < ABORT_RETRIES:
                     await asyncio.sleep(0.05 * (attempt + 1))
                     continue  # the code never ran: send it again
-                run.emit(
-                    protocol.error_line(
-                        "ExecutionAborted",
-                        "The kernel aborted this execution (it was dropped after an interrupt or error).",
-                        "",
+                if not errored:
+                    reason = (
+                        "The execution was interrupted."
+                        if started
+                        else "The kernel aborted this execution (dropped after an interrupt or error)."
                     )
-                )
+                    run.emit(protocol.error_line("ExecutionAborted", reason, ""))
+            elif status == "error" and not errored and reply is not None:
+                # some kernels (Deno after an interrupt) report the error on the reply only
+                run.emit(protocol.kernel_error_line(reply))
             return
 
     def _report_death(self, ctx: Context, kernel: Kernel, run: Run) -> None:
@@ -501,5 +546,8 @@ class Runtime:
             return
         if ctx.kernel_task is not None and ctx.kernel_task.done() and not ctx.kernel_task.cancelled():
             if ctx.kernel_task.exception() is None and ctx.kernel_task.result() is kernel:
-                ctx.death_note = "The kernel did not respond to an interrupt and was restarted."
+                ctx.notice = (
+                    f"The {ctx.language} kernel did not respond to an interrupt within "
+                    f"{INTERRUPT_GRACE:g} s and was restarted: its state is fresh."
+                )
                 kernel.kill_now()  # its death brings a fresh kernel behind the same id

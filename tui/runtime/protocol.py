@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,18 +26,28 @@ RESULT_FIELDS = {
 }
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Characters JSON leaves raw but line splitters (the SDK's iter_lines) treat as line ends.
+_LINE_BREAKERS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def encode(line: dict[str, Any]) -> bytes:
-    """One protocol line, newline-terminated (never blank)."""
-    return (_dumps(line) + "\n").encode("utf-8", "surrogatepass")
+    """One protocol line, newline-terminated, never split by any line splitter."""
+    text = _dumps(line)
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        text = text.translate(_LINE_BREAKERS)
+    return (text + "\n").encode("utf-8", "replace")
 
 
 def timestamp(msg: dict[str, Any]) -> str:
     date = msg["header"].get("date")
     if isinstance(date, datetime):
         return date.isoformat()
-    return str(date or datetime.now().astimezone().isoformat())
+    return str(date or now())
+
+
+def now() -> str:
+    return datetime.now().astimezone().isoformat()
 
 
 def _strip_quotes(text: str) -> str:
@@ -73,10 +84,21 @@ def error_line(name: str, value: str, traceback: str) -> dict[str, Any]:
 
 
 def kernel_error_line(content: dict[str, Any]) -> dict[str, Any]:
+    """An error line from a kernel's error content, in one shape whatever the kernel.
+
+    Colours are stripped (jjava paints its tracebacks); an empty name (bash_kernel
+    reports a failed command as name '' and value = exit status) gets a real one.
+    """
     tb = content.get("traceback") or []
     if isinstance(tb, list):
-        tb = "\n".join(tb)
-    return error_line(str(content.get("ename", "Error")), str(content.get("evalue", "")), tb)
+        tb = "\n".join(str(t) for t in tb)
+    name = ANSI.sub("", str(content.get("ename") or "")).strip()
+    value = ANSI.sub("", str(content.get("evalue") or ""))
+    if not name:
+        name = "Error"
+        if value.strip().isdigit():
+            value = f"Command exited with status {value.strip()}"
+    return error_line(name, value, ANSI.sub("", tb))
 
 
 END = encode({"type": "end_of_execution"})

@@ -33,7 +33,9 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="history"):
-            yield Label("History — Enter: to editor · F5/Ctrl+R: run again · type to filter", classes="dialog-title")
+            yield Label(
+                "History — Enter: to editor · F5/Ctrl+R: run again · type to filter", classes="dialog-title"
+            )
             yield Input(placeholder="filter code or language", id="filter")
             yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="history-preview")
@@ -51,7 +53,12 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         for entry in self.entries:
             duration = "" if entry.duration is None else f"{entry.duration:.2f} s"
             table.add_row(
-                entry.when, entry.language, entry.context_id[:6], entry.status, duration, entry.first_line[:60]
+                entry.when,
+                entry.language,
+                entry.context_id[:6],
+                entry.status,
+                duration,
+                entry.first_line[:60],
             )
         self._preview()
 

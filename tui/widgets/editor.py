@@ -50,7 +50,9 @@ class CodeEditor(TextArea):
                     self.register_language("typescript", *grammar)
                 self.language = "typescript"
                 return
-        self.language = HIGHLIGHT.get(language) if HIGHLIGHT.get(language) in self.available_languages else None
+        self.language = (
+            HIGHLIGHT.get(language) if HIGHLIGHT.get(language) in self.available_languages else None
+        )
 
     def code_to_run(self) -> str:
         """The selection when there is one, else the whole buffer."""

@@ -129,7 +129,9 @@ class RunBlock(Vertical, can_focus=True):
         if error is not None:
             parts.append(render_error(error))
         if record.failure:
-            parts.append(Text(record.failure, style="bold magenta" if record.status != "failed" else "bold red"))
+            parts.append(
+                Text(record.failure, style="bold magenta" if record.status != "failed" else "bold red")
+            )
         self.query_one(".run-body", Static).update(Group(*parts) if parts else Text(""))
         self.refresh_header()
         self.set_class(record.status == "error" or record.status == "failed", "-error")

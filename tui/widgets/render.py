@@ -82,7 +82,9 @@ def data_table(data: dict) -> Table:
     hidden_rows = rows - min(rows, MAX_TABLE_ROWS)
     hidden_cols = len(data) - len(columns)
     if hidden_rows or hidden_cols:
-        table.caption = f"{rows} rows × {len(data)} columns (showing {min(rows, MAX_TABLE_ROWS)} × {len(columns)})"
+        table.caption = (
+            f"{rows} rows × {len(data)} columns (showing {min(rows, MAX_TABLE_ROWS)} × {len(columns)})"
+        )
     return table
 
 

@@ -22,8 +22,8 @@ STATE_MARK = {"starting": "◌", "idle": "●", "busy": "◉", "dead": "✖"}
 def short_path(path: str, width: int = 28) -> str:
     home = os.path.expanduser("~")
     if path.startswith(home + os.sep):
-        path = "~" + path[len(home):]
-    return path if len(path) <= width else "…" + path[-(width - 1):]
+        path = "~" + path[len(home) :]
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
 def context_text(info: ContextInfo) -> Text:
