@@ -7,6 +7,7 @@ Textual only renders and routes keys here; the sandbox lives in `tui.core.sessio
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, TabbedContent, TextArea
@@ -171,6 +173,9 @@ class WorkbenchApp(App[int]):
 
     async def on_session_ready(self, _message: SessionReady) -> None:
         self.ready = True
+        # everything alive now lives for the whole session: keep it out of the GC's full
+        # collections, which otherwise stall frames while a flood renders
+        gc.freeze()
         self.languages = list(self.session.languages)
         url = self.session.url
         shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url
@@ -417,9 +422,15 @@ class WorkbenchApp(App[int]):
         )
 
     def _tick(self) -> None:
+        if self._quitting or not self.is_running or not self.screen.is_current:
+            return
+        try:
+            log, sidebar = self.log_view, self.sidebar
+        except NoMatches:  # the main screen is being torn down
+            return
         if any(r.running for r in self.records.values()):
-            self.log_view.tick()
-        self.sidebar.tick()
+            log.tick()
+        sidebar.tick()
 
     # -- log ------------------------------------------------------------------------
 

@@ -69,6 +69,15 @@ async def run_and_wait(pilot: Pilot, code: str, key: str = "f5", timeout: float 
 
 def freeze(app: WorkbenchApp, cwd: str = "~/project") -> None:
     """Fixed ids, paths, URL and durations, so the picture is the same every time."""
+    app.clear_notifications()
+    if app._save_timer is not None:  # save now rather than while a screenshot tears down
+        app._save_timer.stop()
+        app._save_timer = None
+        app.save_buffers()
+    for editor in app.editor_pane.editors():
+        editor.cursor_blink = False
+        editor.refresh()
+    app.sidebar.set_status("Languages: python, javascript, typescript, r, java, bash")
     app.sub_title = "local · http://127.0.0.1:49999/…"
     for n, info in enumerate(app.session.contexts.values(), start=1):
         info.id = f"{n:02d}c0de" + info.id[6:]

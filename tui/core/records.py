@@ -45,14 +45,19 @@ class OutputLines:
         if len(self.tail) > TAIL_LINES * 2:
             del self.tail[:-TAIL_LINES]
 
-    def visible(self) -> tuple[list[tuple[str, str]], int, list[tuple[str, str]]]:
-        """(head, hidden count, tail) with the partial line included at the end."""
-        tail = self.tail[-TAIL_LINES:]
+    def visible(
+        self, head_lines: int = HEAD_LINES, tail_lines: int = TAIL_LINES
+    ) -> tuple[list[tuple[str, str]], int, list[tuple[str, str]]]:
+        """(first lines, hidden count, last lines), the unfinished line included at the end."""
+        head = self.head[:head_lines]
+        tail = self.tail[-tail_lines:] if tail_lines else []
+        if len(head) < len(self.head):  # the head's overflow belongs to the tail when the tail is short
+            tail = (self.head[len(head) :] + self.tail)[-tail_lines:] if tail_lines else []
         if self.partial is not None:
             tail = [*tail, self.partial]
-        shown = len(self.head) + len(tail)
+        shown = len(head) + len(tail)
         total = self.total + (1 if self.partial is not None else 0)
-        return self.head, max(0, total - shown), tail
+        return head, max(0, total - shown), tail
 
 
 @dataclass

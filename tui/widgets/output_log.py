@@ -22,6 +22,10 @@ from .render import render_error, render_result, result_plain
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 FRAME = 1 / 30
+# Lines a block shows: few while the run streams (each frame re-renders them), more once
+# it is done. The whole output is one key away (o).
+LIVE_LINES = (10, 30)
+DONE_LINES = (60, 60)
 STATUS_STYLE = {
     "running": "yellow",
     "ok": "green",
@@ -114,7 +118,7 @@ class RunBlock(Vertical, can_focus=True):
         self._last_render = time.monotonic()
         record = self.record
         with record.lock:
-            head, hidden, tail = record.output.visible()
+            head, hidden, tail = record.output.visible(*(LIVE_LINES if record.running else DONE_LINES))
             head, tail = list(head), list(tail)
             results = list(record.results)
             error = record.error

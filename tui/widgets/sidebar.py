@@ -69,6 +69,11 @@ class ContextSidebar(Vertical):
             super().__init__()
             self.context_id = context_id
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._wanted: tuple[list[ContextInfo], str | None] = ([], None)
+        self._rebuilding = False
+
     def compose(self) -> ComposeResult:
         yield Label("Contexts", classes="sidebar-title")
         yield ListView(id="context-list")
@@ -83,15 +88,31 @@ class ContextSidebar(Vertical):
         view = self.list_view
         current = [item.info.id for item in view.query(ContextItem)]
         wanted = [c.id for c in contexts]
+        self._wanted = (contexts, selected)
         if current != wanted:
-            view.clear()
-            view.extend(ContextItem(info) for info in contexts)
-            self.call_after_refresh(self._highlight, wanted, selected)
+            if not self._rebuilding:
+                self._rebuilding = True
+                self.run_worker(self._rebuild(), group="sidebar")
         else:
             for item, info in zip(view.query(ContextItem), contexts, strict=False):
                 item.info = info
                 item.refresh_info()
             self._highlight(wanted, selected)
+
+    async def _rebuild(self) -> None:
+        """Replace the items (awaiting removal first), until they match the latest wish."""
+        view = self.list_view
+        try:
+            while True:
+                contexts, selected = self._wanted
+                await view.clear()
+                await view.extend(ContextItem(info) for info in contexts)
+                latest, selected = self._wanted
+                if [c.id for c in latest] == [c.id for c in contexts]:
+                    self._highlight([c.id for c in contexts], selected)
+                    return
+        finally:
+            self._rebuilding = False
 
     def _highlight(self, ids: list[str], selected: str | None) -> None:
         if selected in ids:

@@ -1,0 +1,169 @@
+"""Make the README's screenshots from the real app: `python screenshots/make_screenshots.py`.
+
+Starts a local runtime (its own process, real kernels), drives the app headlessly with
+Textual's Pilot, and saves SVGs next to this file:
+
+  main.svg         contexts of several languages, and a log with stdout, a JSON result,
+                   a DataFrame table and an error
+  new-context.svg  the new-context dialog (F2)
+  history.svg      the history browser (F3)
+
+What changes from run to run (ids, ports, paths, durations, times) is frozen first, so
+the pictures only change when the app does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+
+from textual.pilot import Pilot  # noqa: E402
+from textual.widgets import Input, TextArea  # noqa: E402
+
+from tui.app import WorkbenchApp  # noqa: E402
+from tui.core.session import Session  # noqa: E402
+from tui.demo import freeze, quit_app, run_and_wait, wait_ready, wait_until  # noqa: E402
+from tui.runtime.launcher import LocalRuntime  # noqa: E402
+from tui.screens.history import HistoryScreen  # noqa: E402
+from tui.screens.new_context import NewContextScreen  # noqa: E402
+
+SIZE = (120, 40)
+LANGUAGES = ("python", "javascript", "bash")
+FIXED_START = time.mktime((2025, 1, 6, 9, 30, 0, 0, 0, -1))  # when the history says the runs were
+
+# (language of the context, code): the python ones are what the log shows
+RUNS = [
+    ("bash", 'echo "$((6 * 7)) files in $(basename "$PWD")"'),
+    ("javascript", "const xs = [1, 2, 3].map(x => x * x)\nconsole.log('squares:', xs.join(', '))"),
+    ("python", "print('hello from python')\n{'model': 'e2b', 'ok': True}"),
+    (
+        "python",
+        "import pandas as pd\npd.DataFrame({'city': ['Oslo', 'Pune'], 'temp': [4.5, 31.2], 'rain': [12, 3]})",
+    ),
+    ("python", "raise ValueError('no such column: price')"),
+]
+FIRST_SHOWN = 2  # the log is scrolled to start at this run (a person scrolling up a little)
+# the code left in the editor in the picture
+EDITOR_CODE = (
+    "import pandas as pd\n\n"
+    "df = pd.DataFrame({'city': ['Oslo', 'Lima', 'Pune'], 'temp': [4.5, 19.0, 31.2]})\n"
+    "print(df.temp.mean())\n"
+    "df\n"
+)
+
+
+async def use_context(pilot: Pilot, language: str) -> None:
+    """Point the current buffer at the first context of `language`."""
+    app = pilot.app
+    assert isinstance(app, WorkbenchApp)
+    editor = app.editor_pane.current()
+    info = app._context_for_language(language)
+    assert editor is not None and info is not None, f"no {language} context"
+    app._bind(editor, info)
+    await pilot.pause()
+
+
+async def hold_still(pilot: Pilot) -> None:
+    """Freeze what changes between runs, stop cursors blinking, drop notifications."""
+    app = pilot.app
+    assert isinstance(app, WorkbenchApp)
+    real_ids = {info.id: info for info in app.session.contexts.values()}
+    freeze(app)
+    # the history keeps the real ids, times and durations: freeze them as well
+    for n, (row_id, context_id) in enumerate(
+        app.history.db.execute("SELECT id, context_id FROM runs ORDER BY id").fetchall(), start=1
+    ):
+        info = real_ids.get(context_id)
+        app.history.db.execute(
+            "UPDATE runs SET context_id = ?, started_at = ?, duration = ? WHERE id = ?",
+            (info.id if info else context_id, FIXED_START + 7 * n, 0.042 * n, row_id),
+        )
+    app.history.db.commit()
+    for screen in app.screen_stack:
+        for widget in screen.query("TextArea, Input"):
+            assert isinstance(widget, TextArea | Input)
+            widget.cursor_blink = False
+            widget.refresh()
+    await pilot.pause(0.2)
+    # freeze renamed the contexts and the sidebar rebuilt its list: make sure it highlights
+    app.sidebar.list_view.index = None
+    app._show_contexts()
+    app.clear_notifications()
+    await pilot.pause(0.3)
+
+
+def save(app: WorkbenchApp, out: Path, name: str) -> None:
+    app.save_screenshot(filename=name, path=str(out))
+    print(f"wrote {out / name}")
+
+
+async def make(url: str, out: Path) -> None:
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot, LANGUAGES)
+        await wait_until(pilot, lambda: not app.starting, what="the default contexts")
+        records = []
+        for language, code in RUNS:
+            await use_context(pilot, language)
+            record = await run_and_wait(pilot, code)
+            if record.status not in ("ok", "error"):
+                raise RuntimeError(f"{language} run failed: {record.status} {record.failure}")
+            records.append(record)
+        editor = app.editor_pane.current()
+        assert editor is not None
+        editor.replace(EDITOR_CODE, (0, 0), editor.document.end)
+        editor.move_cursor((4, 2))
+        await hold_still(pilot)
+        first = app.log_view.blocks[records[FIRST_SHOWN].seq]
+        app.log_view.scroll_to(y=first.virtual_region.y, animate=False)
+        await pilot.pause(0.1)
+        save(app, out, "main.svg")
+
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewContextScreen), what="the dialog")
+        app.screen.query_one("#cwd", Input).value = "~/project/data"
+        await hold_still(pilot)
+        save(app, out, "new-context.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, NewContextScreen), what="closing")
+
+        await hold_still(pilot)  # history rows get frozen before the screen reads them
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history")
+        await hold_still(pilot)
+        save(app, out, "history.svg")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", default=str(HERE), help="where to write the SVGs (default: next to this)")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="e2b-workbench-shots-") as tmp:
+        # buffers, history and config of the app, and the runtime's working directory
+        os.environ["E2B_WORKBENCH_HOME"] = str(Path(tmp) / "home")
+        workdir = Path(tmp) / "project"
+        workdir.mkdir()
+        runtime = LocalRuntime(cwd=str(workdir))
+        runtime.start()
+        try:
+            asyncio.run(make(runtime.url, out))
+        finally:
+            runtime.stop()
+
+
+if __name__ == "__main__":
+    main()

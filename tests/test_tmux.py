@@ -1,0 +1,139 @@
+"""The real app in a real terminal (tmux), driven by keystrokes the way a person does.
+
+`python -m tui` starts its own local runtime here (not the shared one); the test types
+code, presses F5, reads the result off the screen, quits with Ctrl+Q and checks that
+the app exited 0 and left no process behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .conftest import alive, descendants, wait_gone
+
+PYTHON_CONTEXT = re.compile(r"● python [0-9a-f]{6}")
+EXAMPLE_LINES = ("import math", "hello from python", "math.sqrt")
+CODE = "print('marker-' + str(6 * 7))"  # the marker only appears once the code has run
+
+
+def require_tmux() -> str:
+    found = shutil.which("tmux")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("tmux must be installed in CI")
+        pytest.skip("tmux is not installed")
+    return found
+
+
+class Tmux:
+    def __init__(self, tmux: str, socket: str) -> None:
+        self.argv = [tmux, "-L", socket]
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run([*self.argv, *args], capture_output=True, text=True, timeout=20, check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", check=False)
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float, what: str) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; the screen:\n{screen}")
+            time.sleep(0.1)
+
+
+def processes_with_env(marker: str) -> set[int]:
+    """Live processes whose environment holds `marker` (the app and its runtime inherit it)."""
+    found: set[int] = set()
+    needle = marker.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ and alive(int(entry.name)):
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.timeout(180)
+def test_real_app_in_tmux_runs_code_and_quits_cleanly(tmp_path: Path) -> None:
+    tmux = Tmux(require_tmux(), f"e2b-workbench-test-{uuid.uuid4().hex[:12]}")
+    home = tmp_path / f"home-{uuid.uuid4().hex[:8]}"
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    exit_file = tmp_path / "exit"
+    # the app owns the terminal: its stdout and stderr are not redirected
+    command = (
+        f"env E2B_WORKBENCH_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} -m tui"
+        f"; echo EXIT=$? > {shlex.quote(str(exit_file))}"
+    )
+    started = time.monotonic()
+    socket_path = ""
+    try:
+        tmux("new-session", "-d", "-x", "120", "-y", "40", "-c", str(workdir), command)
+        socket_path = tmux("display", "-p", "#{socket_path}", check=False).strip()
+        pane_pid = int(tmux("display", "-p", "#{pane_pid}").strip())
+
+        tmux.wait_for(lambda s: PYTHON_CONTEXT.search(s) is not None, 90, "a python context in the sidebar")
+
+        # empty the example buffer: Ctrl+K clears a line, then removes the empty line;
+        # one key at a time (a burst of them races the editor's async key action)
+        deadline = time.monotonic() + 30
+        while any(line in tmux.screen() for line in EXAMPLE_LINES):
+            assert time.monotonic() < deadline, f"could not clear the editor:\n{tmux.screen()}"
+            tmux("send-keys", "C-k")
+            time.sleep(0.15)
+        for _ in range(4):  # the blank lines left, if any
+            tmux("send-keys", "C-k")
+            time.sleep(0.15)
+
+        tmux("send-keys", "-l", CODE)
+        tmux.wait_for(lambda s: CODE in s, 10, "the typed code in the editor")
+        tmux("send-keys", "F5")
+        screen = tmux.wait_for(lambda s: "marker-42" in s, 60, "the run's output in the log")
+        assert "Error" not in screen, screen
+        assert "hello from python" not in screen, screen  # only the typed code ran
+
+        # everything the app started, kernels included (those still starting, too)
+        with contextlib.suppress(AssertionError):  # a slow kernel: carry on with what is there
+            tmux.wait_for(lambda s: "starting" not in s, 60, "every context to finish starting")
+        kids = descendants(pane_pid) | processes_with_env(str(home))
+        assert kids, "the app's processes should be visible under the pane"
+
+        tmux("send-keys", "C-q")
+        deadline = time.monotonic() + 60
+        while not (exit_file.exists() and exit_file.read_text().strip()):
+            assert time.monotonic() < deadline, f"the app did not exit; the screen:\n{tmux.screen()}"
+            time.sleep(0.1)
+        assert exit_file.read_text().strip() == "EXIT=0"
+
+        left = wait_gone(kids, timeout=20)
+        assert not left, f"processes left behind: {sorted(left)}"
+        assert not processes_with_env(str(home)), "a process started by the app outlived it"
+        print(f"tmux test took {time.monotonic() - started:.1f} s")
+    finally:
+        tmux("kill-server", check=False)
+        if socket_path:  # tmux leaves the socket file behind
+            Path(socket_path).unlink(missing_ok=True)
