@@ -43,8 +43,13 @@ async def test_run_shows_streamed_output_and_result(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
+        gate = home.parent / "gate"
+        # the run prints, then waits until the test has seen that line on screen: causal, not timed
         await type_code(
-            pilot, "import time\nprint('first', flush=True)\ntime.sleep(1.5)\nprint('second')\n6 * 7"
+            pilot,
+            "import os, time\nprint('first', flush=True)\n"
+            f"while not os.path.exists({str(gate)!r}):\n    time.sleep(0.02)\n"
+            "print('second')\n6 * 7",
         )
         await pilot.press("f5")
         await wait_until(pilot, lambda: app.records, what="a record")
@@ -54,6 +59,7 @@ async def test_run_shows_streamed_output_and_result(runtime_url, home):
         await wait_until(pilot, lambda: "first" in body_text(block), what="streamed output")
         assert record.running
         assert "second" not in body_text(block)
+        gate.write_text("go")
         await wait_until(pilot, lambda: not record.running, what="the end of the run")
         await pilot.pause(0.1)
         text = body_text(block)
@@ -112,8 +118,11 @@ async def test_new_context_modal_creates_and_binds_a_context(runtime_url, home, 
         assert info.language == "bash" and info.cwd == str(tmp_path)
         await wait_until(pilot, lambda: app.editor_pane.current().buffer.context_id == new_id)
         assert app.editor_pane.current().buffer.language == "bash"
-        items = [item.info.id for item in app.sidebar.list_view.query(ContextItem)]
-        assert new_id in items
+        await wait_until(
+            pilot,
+            lambda: new_id in [item.info.id for item in app.sidebar.list_view.query(ContextItem)],
+            what="the new context in the sidebar",
+        )
         record = await run_and_wait(pilot, "echo in-$(basename $PWD)")
         assert f"in-{tmp_path.name}" in record.full_output()
         assert record.context_id == new_id

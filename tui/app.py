@@ -215,16 +215,20 @@ class WorkbenchApp(App[int]):
         try:
             info = await self._call(self.session.create_context(language, cwd or None))
         except Exception as err:
-            self.notify(
-                f"Could not create a {language} context: {explain(err)}",
-                title="New context",
-                severity="error",
-                timeout=15,
-            )
+            self.starting.pop(placeholder.id, None)
+            if not self._quitting and self.is_running:
+                self._show_contexts()
+                self.notify(
+                    f"Could not create a {language} context: {explain(err)}",
+                    title="New context",
+                    severity="error",
+                    timeout=15,
+                )
             return
         finally:
             self.starting.pop(placeholder.id, None)
-            self._show_contexts()
+        if self._quitting or not self.is_running:
+            return  # the app is closing: nothing left to show it in
         if bind:
             editor = self.editor_pane.current()
             if editor is not None:

@@ -35,7 +35,9 @@ from .languages import (
 KEEPALIVE_SECONDS = 5.0
 INTERRUPT_GRACE = 5.0  # a kernel that ignores an interrupt this long is restarted
 ABORT_RETRIES = 3
-SETTLE_SECONDS = 10.0  # wait for the missing half of (reply, idle) before giving up
+# wait this long for the missing half of (reply, idle) before giving up: jjava can
+# reply long before its idle on a loaded machine (a client timeout still ends it sooner)
+SETTLE_SECONDS = 60.0
 SPARE_DELAY = 1.5  # let a taken kernel's first run go before forking its replacement
 
 
