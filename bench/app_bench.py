@@ -44,7 +44,6 @@ import os
 import platform
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,6 +60,7 @@ sys.path.insert(0, str(ROOT))
 HOME = Path(tempfile.mkdtemp(prefix="e2b-app-bench-"))
 os.environ["E2B_WORKBENCH_HOME"] = str(HOME)
 
+from _stats import median, p99, rotated, summary  # noqa: E402
 from e2b_code_interpreter import Sandbox  # noqa: E402
 from rich.console import Group  # noqa: E402
 from rich.text import Text  # noqa: E402
@@ -87,40 +87,6 @@ def flood_code(lines: int) -> str:
 
 # ---------------------------------------------------------------------------
 # statistics
-
-
-def median(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else math.nan
-
-
-def p90(xs: list[float]) -> float:
-    """Nearest-rank 90th percentile."""
-    if not xs:
-        return math.nan
-    s = sorted(xs)
-    return s[max(0, math.ceil(0.9 * len(s)) - 1)]
-
-
-def p99(xs: list[float]) -> float:
-    if not xs:
-        return math.nan
-    s = sorted(xs)
-    return s[max(0, math.ceil(0.99 * len(s)) - 1)]
-
-
-def summary(xs: list[float]) -> dict:
-    return {
-        "n": len(xs),
-        "median": median(xs),
-        "p90": p90(xs),
-        "min": min(xs) if xs else math.nan,
-        "max": max(xs) if xs else math.nan,
-    }
-
-
-def rotated(i: int, names: list[str]) -> list[str]:
-    k = i % len(names)
-    return names[k:] + names[:k]
 
 
 def proc_status_kb(field: str) -> int:

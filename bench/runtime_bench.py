@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 # make `tui` importable when run from a checkout without the editable install
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _stats import median, rotated, summary  # noqa: E402
 from e2b_code_interpreter import Sandbox  # noqa: E402
 from jupyter_client import BlockingKernelClient  # noqa: E402
 from jupyter_client.connect import write_connection_file  # noqa: E402
@@ -65,32 +66,6 @@ now = time.perf_counter
 
 # ---------------------------------------------------------------------------
 # statistics
-
-
-def median(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else math.nan
-
-
-def p90(xs: list[float]) -> float:
-    """Nearest-rank 90th percentile."""
-    if not xs:
-        return math.nan
-    s = sorted(xs)
-    return s[max(0, math.ceil(0.9 * len(s)) - 1)]
-
-
-def summary(xs: list[float]) -> dict:
-    return {
-        "n": len(xs),
-        "median": median(xs),
-        "p90": p90(xs),
-        "min": min(xs) if xs else math.nan,
-        "max": max(xs) if xs else math.nan,
-    }
-
-
-# ---------------------------------------------------------------------------
-# the floor: an ipykernel driven directly by jupyter_client
 
 
 def kernel_env() -> dict[str, str]:
@@ -256,12 +231,6 @@ def wait_runtime_ready(sbx: Sandbox, timeout: float = 60.0) -> None:
 
 # ---------------------------------------------------------------------------
 # measurements
-
-
-def rotated(i: int, names: list[str]) -> list[str]:
-    """All names, the first one rotating with the round number (noise hits every side alike)."""
-    k = i % len(names)
-    return names[k:] + names[:k]
 
 
 def process_cpu_seconds(pid: int | None) -> float:

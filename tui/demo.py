@@ -102,8 +102,3 @@ async def quit_app(pilot: Pilot, timeout: float = 60.0) -> None:
     assert isinstance(app, WorkbenchApp)
     app.action_quit()
     await asyncio.wait_for(app.session_closed.wait(), timeout)
-
-
-async def settle(pilot: Pilot) -> None:
-    await pilot.pause(0.2)
-    await asyncio.sleep(0)

@@ -32,7 +32,6 @@ from ..runtime.launcher import LocalRuntime
 from . import paths
 from .records import ExecutionRecord
 
-STATES = ("starting", "idle", "busy", "dead")
 ALL_LANGUAGES = ("python", "javascript", "typescript", "r", "java", "bash")
 
 
