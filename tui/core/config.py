@@ -1,28 +1,49 @@
-"""Settings: a TOML file in the user config dir, then E2B_WORKBENCH_* env vars.
+"""Settings: a TOML file in the user config dir, then E2B_WORKBENCH_* env vars, then CLI flags.
 
 # ~/.config/e2b-workbench/config.toml
-run_timeout = 0          # seconds per run, 0 = no limit
+run_timeout = 0              # seconds per run, 0 = no limit
 theme = "textual-dark"
+graphics = "auto"            # image previews: auto, kitty, sixel, halfblock
+template = "code-interpreter-v1"   # cloud: the sandbox template
+sandbox_timeout = 300        # cloud: seconds a sandbox lives without a keep-alive
+domain = "e2b.app"           # cloud: the E2B domain
 
-[keymap]                 # binding id = keys (Textual keymap)
+[metadata]                   # cloud: attached to sandboxes this app creates
+owner = "me"
+
+[keymap]                     # binding id = keys (Textual keymap)
 run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
+
+Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _THEME, _GRAPHICS, _TEMPLATE,
+_SANDBOX_TIMEOUT, _DOMAIN, _METADATA ("k=v,k=v") and _KEYMAP ("id=keys;id=keys").
+The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import paths
+
+GRAPHICS = ("auto", "kitty", "sixel", "halfblock")
+ENV_PREFIX = "E2B_WORKBENCH_"
 
 
 @dataclass
 class Config:
     run_timeout: float = 0.0
     theme: str = "textual-dark"
+    graphics: str = "auto"
+    template: str | None = None  # None: the SDK's default code-interpreter template
+    sandbox_timeout: int = 300
+    domain: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
@@ -32,29 +53,114 @@ def config_path() -> Path:
     return paths.config_dir() / "config.toml"
 
 
-def load_config(path: Path | None = None) -> Config:
-    """Read the file (if any), then the environment; bad values are reported, not fatal."""
+def _pairs(text: str, sep: str) -> dict[str, str]:
+    """'a=1,b=2' -> {'a': '1', 'b': '2'}; raises ValueError on a part without '='."""
+    pairs: dict[str, str] = {}
+    for part in text.split(sep):
+        if not part.strip():
+            continue
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"{part.strip()!r} is not key=value")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError
+    seconds = float(value)
+    if seconds < 0:
+        raise ValueError
+    return seconds
+
+
+def _sandbox_seconds(value: Any) -> int:
+    seconds = int(_seconds(value))
+    if seconds < 1:
+        raise ValueError
+    return seconds
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError
+    return value.strip()
+
+
+def _graphics(value: Any) -> str:
+    text = _text(value).lower().replace("-", "")
+    if text not in GRAPHICS:
+        raise ValueError
+    return text
+
+
+def _table(sep: str) -> Callable[[Any], dict[str, str]]:
+    def parse(value: Any) -> dict[str, str]:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        if isinstance(value, str):
+            return _pairs(value, sep)
+        if isinstance(value, (list, tuple)):  # CLI: --metadata k=v --metadata k2=v2
+            merged: dict[str, str] = {}
+            for item in value:
+                merged.update(_pairs(str(item), "\x00"))
+            return merged
+        raise ValueError
+
+    return parse
+
+
+# name -> (parser, what a good value looks like)
+SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "run_timeout": (_seconds, "a number of seconds (0 = no limit)"),
+    "theme": (_text, "a Textual theme name"),
+    "graphics": (_graphics, "one of " + ", ".join(GRAPHICS)),
+    "template": (_text, "a sandbox template name or id"),
+    "sandbox_timeout": (_sandbox_seconds, "a whole number of seconds, at least 1"),
+    "domain": (_text, "a domain such as e2b.app"),
+    "metadata": (_table(","), "a table, or key=value pairs separated by commas"),
+    "keymap": (_table(";"), "a table of binding id = keys, or id=keys pairs separated by ';'"),
+}
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read the file (if any), then the environment, then `overrides` (CLI flags; None = unset).
+
+    Each later source wins over an earlier one; a bad value is reported in `problems` and
+    ignored, never fatal.
+    """
     path = path or config_path()
     config = Config(path=path)
-    raw: dict = {}
+    layers: list[tuple[str, dict[str, Any]]] = []
     if path.exists():
         try:
             raw = tomllib.loads(path.read_text())
+            unknown = sorted(set(raw) - set(SETTINGS))
+            if unknown:
+                config.problems.append(f"{path}: unknown setting(s) {', '.join(unknown)} (ignored)")
+            layers.append((str(path), raw))
         except (OSError, tomllib.TOMLDecodeError) as err:
             config.problems.append(f"{path}: {err} (ignored)")
-    env_timeout = os.environ.get("E2B_WORKBENCH_RUN_TIMEOUT")
-    env_theme = os.environ.get("E2B_WORKBENCH_THEME")
-    timeout = env_timeout if env_timeout is not None else raw.get("run_timeout", 0)
-    try:
-        config.run_timeout = max(0.0, float(timeout))
-    except (TypeError, ValueError):
-        config.problems.append(f"run_timeout must be a number of seconds, not {timeout!r} (ignored)")
-    theme = env_theme or raw.get("theme")
-    if isinstance(theme, str) and theme:
-        config.theme = theme
-    keymap = raw.get("keymap", {})
-    if isinstance(keymap, dict):
-        config.keymap = {str(k): str(v) for k, v in keymap.items()}
-    else:
-        config.problems.append("[keymap] must be a table of binding id = keys (ignored)")
+    env = {
+        name: os.environ[ENV_PREFIX + name.upper()]
+        for name in SETTINGS
+        if os.environ.get(ENV_PREFIX + name.upper(), "") != ""
+    }
+    layers.append(("environment", {f"{ENV_PREFIX}{k.upper()}": v for k, v in env.items()}))
+    layers.append(("command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
+    for source, values in layers:
+        for key, value in values.items():
+            name = key.removeprefix(ENV_PREFIX).lower() if source == "environment" else key
+            if name not in SETTINGS:
+                continue
+            parse, expected = SETTINGS[name]
+            try:
+                parsed = parse(value)
+                if isinstance(parsed, dict):  # tables merge: a later source adds or replaces keys
+                    parsed = {**getattr(config, name), **parsed}
+                setattr(config, name, parsed)
+            except (TypeError, ValueError) as err:
+                detail = f": {err}" if str(err) else ""
+                config.problems.append(f"{source}: {key} must be {expected}, not {value!r}{detail} (ignored)")
     return config

@@ -20,8 +20,10 @@ from typing import Any, Protocol
 
 import httpx
 from e2b.exceptions import (
+    AuthenticationException,
     InvalidArgumentException,
     NotFoundException,
+    RateLimitException,
     SandboxException,
     TimeoutException,
 )
@@ -31,6 +33,15 @@ from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, 
 from ..runtime.launcher import LocalRuntime
 from . import paths
 from .records import ExecutionRecord
+from .target import (
+    KeepAlive,
+    Target,
+    TargetError,
+    close_cloud,
+    create_cloud_async_sandbox,
+    explain_cloud,
+    kill_sandbox,
+)
 
 ALL_LANGUAGES = ("python", "javascript", "typescript", "r", "java", "bash")
 
@@ -41,8 +52,10 @@ class SessionError(RuntimeError):
 
 def explain(err: BaseException) -> str:
     """A sentence for any failure the SDK or the network can raise."""
-    if isinstance(err, SessionError):
+    if isinstance(err, (SessionError, TargetError)):
         return str(err)
+    if isinstance(err, (AuthenticationException, RateLimitException)):
+        return explain_cloud(err)
     if isinstance(err, NotFoundException):
         return f"Not found: {err}"
     if isinstance(err, TimeoutException):
@@ -82,15 +95,27 @@ class RunListener(Protocol):
     def on_finished(self, record: ExecutionRecord) -> None: ...
 
 
-class Session:
-    """A sandbox session: local runtime (started here) or any E2B-compatible URL."""
+def sandbox_gone(err: BaseException) -> bool:
+    """True when a failure means the cloud sandbox itself expired or was killed."""
+    text = str(err)
+    return isinstance(err, TimeoutException) and ("sandbox timeout" in text or "was killed" in text)
 
-    def __init__(self, url: str | None = None, cwd: str | None = None):
-        self._given_url = url
-        self.cwd = cwd
+
+class Session:
+    """A sandbox session: local runtime (started here), any E2B-compatible URL, or E2B cloud."""
+
+    def __init__(self, url: str | None = None, cwd: str | None = None, target: Target | None = None):
+        self.target = target or Target(mode="local", url=url, cwd=cwd)
+        self._given_url = url or self.target.url
+        self.cwd = cwd or self.target.cwd
         self.runtime: LocalRuntime | None = None
-        self.url = url or ""
-        self.mode = "local"
+        self.url = self._given_url or ""
+        self.mode = self.target.mode
+        self.sandbox_id = ""
+        self.created = False  # cloud: this session created the sandbox (and kills it on close)
+        self.keepalive: KeepAlive | None = None
+        self.gone = False  # cloud: the sandbox expired or was killed under us
+        self.closing_note = ""  # cloud: what happened to the sandbox on close (e.g. kept: its id)
         self.sandbox: AsyncSandbox | None = None
         self.contexts: dict[str, ContextInfo] = {}
         self.languages: list[str] = list(ALL_LANGUAGES)
@@ -112,6 +137,13 @@ class Session:
     def start(self) -> None:
         """Blocking: start the local runtime (unless given a URL) and open the sandbox."""
         self._thread.start()
+        if self.mode == "cloud":
+            self.sandbox = self.submit(create_cloud_async_sandbox(self.target)).result(timeout=120)
+            self.sandbox_id = self.sandbox.sandbox_id
+            self.created = not self.target.sandbox_id
+            self.url = f"E2B cloud · {self.sandbox_id}"
+            self.keepalive = KeepAlive(self.target, self.sandbox_id).start()
+            return
         if not self._given_url:
             self.runtime = LocalRuntime(cwd=self.cwd)
             try:
@@ -137,6 +169,10 @@ class Session:
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self._drain(), self._loop).result(timeout=10)
         self._closed = True
+        if self.keepalive is not None:
+            self.keepalive.stop()
+            if not self.gone:
+                self.closing_note = close_cloud(self.target, self.sandbox_id, self.created, self.target.keep)
         if self.runtime is not None:
             self.runtime.stop()
         if self._thread.is_alive():
@@ -149,6 +185,33 @@ class Session:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- cloud sandbox ------------------------------------------------------------
+
+    def explain(self, err: BaseException) -> str:
+        """A sentence for a failure, worded for where this session runs."""
+        return explain_cloud(err, self.target) if self.mode == "cloud" else explain(err)
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Cloud: seconds before the sandbox expires if no keep-alive reaches it."""
+        return self.keepalive.seconds_left if self.keepalive is not None else None
+
+    def extend(self, seconds: int | None = None) -> None:
+        """Blocking: reset the cloud sandbox's lifetime (TargetError explains a failure)."""
+        if self.keepalive is None:
+            raise SessionError("Only a cloud sandbox has a lifetime to extend.")
+        self.keepalive.extend(seconds)
+
+    def kill(self) -> None:
+        """Blocking: kill the cloud sandbox now; the session is then closed."""
+        if self.keepalive is None:
+            raise SessionError("Only a cloud sandbox can be killed; the local runtime stops on quit.")
+        self.keepalive.stop()
+        kill_sandbox(self.target, self.sandbox_id)
+        self.gone = True
+        self.close()
+        self.closing_note = f"Sandbox {self.sandbox_id} was killed."
 
     # -- contexts ---------------------------------------------------------------
 
@@ -266,13 +329,18 @@ class Session:
             if info is not None:
                 info.state, info.note = "dead", "context is gone"
         except TimeoutException as err:
+            if sandbox_gone(err):
+                self.gone = True
+                record.status = "failed"
+                record.failure = explain_cloud(err, self.target)
+                return
             record.status = "timeout"
             record.failure = (
                 f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state. ({err})"
             )
         except BaseException as err:  # any failure is reported on the run, never raised into the UI
             record.status = "failed"
-            record.failure = explain(err)
+            record.failure = self.explain(err)
         finally:
             record.duration = time.monotonic() - record.started_mono
             if out is not None:

@@ -1,21 +1,43 @@
 """Where code runs: the local runtime (started here) or an E2B cloud sandbox.
 
-Every headless entry point (`run`, `tool call`, `mcp`) opens its sandbox through
-`open_sandbox` / `open_async_sandbox`, so local and cloud go through the same SDK calls.
+The app's session and every headless entry point (`run`, `tool call`, `mcp`) open their
+sandbox from a `Target`, so local and cloud go through the same SDK calls.
+
+Cloud mode takes the API key from E2B_API_KEY only; it is never written anywhere.
+The SDK's own E2B_API_URL / E2B_SANDBOX_URL / E2B_DOMAIN variables are honoured (that is
+how the tests point the cloud path at a fake control plane and the local runtime).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import os
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import httpx
+from e2b.exceptions import (
+    AuthenticationException,
+    NotFoundException,
+    RateLimitException,
+    SandboxException,
+    TimeoutException,
+)
 from e2b_code_interpreter import AsyncSandbox, Sandbox
+
+from .config import Config, load_config
+from .flags import add_target_arguments, config_overrides  # noqa: F401  (re-exported)
+
+DOCS_KEY = "https://e2b.dev/dashboard?tab=keys"
 
 
 class TargetError(RuntimeError):
-    """The sandbox could not be opened; the message says why and what to do."""
+    """The sandbox could not be opened or used; the message says why and what to do."""
 
 
 @dataclass
@@ -34,31 +56,245 @@ class Target:
     domain: str | None = None
     keep: bool = False  # cloud: leave a sandbox we created running on close
 
+    @property
+    def cloud(self) -> bool:
+        return self.mode == "cloud"
 
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags that choose local or cloud, shared by every subcommand that runs code."""
-    group = parser.add_argument_group("where code runs")
-    mode = group.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--local", action="store_true", help="use the local runtime (default without E2B_API_KEY)"
+
+def api_key() -> str | None:
+    """The E2B API key from the environment (the only place it is ever read from)."""
+    return os.environ.get("E2B_API_KEY") or None
+
+
+# -- command line -------------------------------------------------------------------
+
+
+def target_from_args(args: argparse.Namespace, config: Config | None = None) -> Target:
+    """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY."""
+    config = config or load_config(overrides=config_overrides(args))
+    wants_cloud = bool(getattr(args, "cloud", False) or getattr(args, "sandbox_id", None))
+    if getattr(args, "local", False):
+        mode = "local"
+    elif wants_cloud or api_key():
+        mode = "cloud"
+    else:
+        mode = "local"
+    return Target(
+        mode=mode,
+        cwd=getattr(args, "cwd", None),
+        sandbox_id=getattr(args, "sandbox_id", None),
+        template=config.template,
+        sandbox_timeout=config.sandbox_timeout,
+        metadata=dict(config.metadata),
+        domain=config.domain,
+        keep=bool(getattr(args, "keep", False)),
     )
-    mode.add_argument(
-        "--cloud", action="store_true", help="use an E2B cloud sandbox (default with E2B_API_KEY)"
-    )
 
 
-def target_from_args(args: argparse.Namespace) -> Target:
-    """A Target from the parsed flags (local unless --cloud)."""
-    mode = "cloud" if getattr(args, "cloud", False) else "local"
-    return Target(mode=mode)
+# -- errors -------------------------------------------------------------------------
+
+
+def explain_cloud(err: BaseException, target: Target | None = None) -> str:
+    """A sentence, with a way out, for a failure talking to E2B's API or a cloud sandbox."""
+    sid = target.sandbox_id if target else None
+    text = str(err)
+    if isinstance(err, TargetError):
+        return text
+    if isinstance(err, AuthenticationException):
+        return (
+            "E2B rejected the API key (401). Check E2B_API_KEY (keys are at "
+            f"{DOCS_KEY}), or run with --local to use the local runtime."
+        )
+    if isinstance(err, RateLimitException):
+        return "E2B's rate limit was hit (429). Wait a little and try again."
+    if isinstance(err, NotFoundException):
+        which = f"Sandbox {sid}" if sid else "The sandbox"
+        return (
+            f"{which} was not found: it expired or was killed. Start a new sandbox, "
+            "or connect to another with --sandbox-id."
+        )
+    if isinstance(err, TimeoutException):
+        if "sandbox timeout" in text or "was killed" in text:
+            return (
+                "The sandbox is gone (it expired or was killed). Reconnect or start a new "
+                "sandbox; a longer --sandbox-timeout keeps it alive longer between keep-alives."
+            )
+        return f"Timed out talking to E2B: {text}"
+    if isinstance(err, SandboxException):
+        return f"E2B refused the request: {text}"
+    if isinstance(err, (httpx.ConnectError, httpx.ConnectTimeout)) or _is_connect_error(err):
+        api = os.environ.get("E2B_API_URL") or f"https://api.{(target and target.domain) or 'e2b.app'}"
+        return (
+            f"Cannot reach E2B at {api}: no network, or a proxy or firewall in the way. "
+            "Check the connection, or run with --local to use the local runtime."
+        )
+    if isinstance(err, httpx.TimeoutException):
+        return "E2B did not answer in time. Check the network and try again."
+    if isinstance(err, httpx.HTTPError):
+        return f"Network error talking to E2B: {text or type(err).__name__}"
+    return f"{type(err).__name__}: {text}"
+
+
+def _is_connect_error(err: BaseException) -> bool:
+    """Connection failures the SDK's transport raises without wrapping them."""
+    name = type(err).__name__.lower()
+    text = str(err).lower()
+    return isinstance(err, OSError) or "connect" in name or "connection refused" in text or "dns" in text
+
+
+# -- cloud --------------------------------------------------------------------------
+
+
+def _cloud_opts(target: Target) -> dict[str, Any]:
+    key = api_key()
+    if not key:
+        raise TargetError(
+            "Cloud mode needs an E2B API key: export E2B_API_KEY=... (keys are at "
+            f"{DOCS_KEY}), or run with --local to use the local runtime."
+        )
+    opts: dict[str, Any] = {"api_key": key, "debug": False}
+    if target.domain:
+        opts["domain"] = target.domain
+    return opts
+
+
+def create_cloud_sandbox(target: Target) -> Sandbox:
+    """Create (or connect to, with target.sandbox_id) a cloud sandbox; TargetError explains failures."""
+    opts = _cloud_opts(target)
+    try:
+        if target.sandbox_id:
+            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **opts)
+        return Sandbox.create(
+            target.template,
+            timeout=target.sandbox_timeout,
+            metadata=target.metadata or None,
+            envs=target.envs or None,
+            **opts,
+        )
+    except Exception as err:
+        raise TargetError(explain_cloud(err, target)) from err
+
+
+async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
+    """The async twin of `create_cloud_sandbox`."""
+    opts = _cloud_opts(target)
+    try:
+        if target.sandbox_id:
+            return await AsyncSandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **opts)
+        return await AsyncSandbox.create(
+            target.template,
+            timeout=target.sandbox_timeout,
+            metadata=target.metadata or None,
+            envs=target.envs or None,
+            **opts,
+        )
+    except Exception as err:
+        raise TargetError(explain_cloud(err, target)) from err
+
+
+def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
+    """Reset the sandbox's lifetime to `seconds` from now."""
+    try:
+        Sandbox.set_timeout(sandbox_id, seconds, **_cloud_opts(target))
+    except TargetError:
+        raise
+    except Exception as err:
+        raise TargetError(explain_cloud(err, target)) from err
+
+
+def kill_sandbox(target: Target, sandbox_id: str) -> bool:
+    """Kill a cloud sandbox; False if it was already gone."""
+    try:
+        return bool(Sandbox.kill(sandbox_id, **_cloud_opts(target)))
+    except TargetError:
+        raise
+    except Exception as err:
+        raise TargetError(explain_cloud(err, target)) from err
+
+
+def keep_alive_interval(sandbox_timeout: int) -> float:
+    """How often to extend: a third of the lifetime, so two keep-alives may fail before expiry."""
+    return max(1.0, min(60.0, sandbox_timeout / 3))
+
+
+class KeepAlive:
+    """Extends a cloud sandbox's lifetime on a timer while something still uses it."""
+
+    def __init__(self, target: Target, sandbox_id: str, on_error: Callable[[str], None] | None = None):
+        self.target = target
+        self.sandbox_id = sandbox_id
+        self.on_error = on_error
+        self.expires_at = time.time() + target.sandbox_timeout  # wall clock, for "time left"
+        self.last_error = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="e2b-keepalive", daemon=True)
+
+    def start(self) -> KeepAlive:
+        self._thread.start()
+        return self
+
+    @property
+    def seconds_left(self) -> float:
+        return max(0.0, self.expires_at - time.time())
+
+    def extend(self, seconds: int | None = None) -> None:
+        """Extend now (raises TargetError); the timer goes on from here."""
+        seconds = seconds or self.target.sandbox_timeout
+        started = time.time()
+        extend_sandbox(self.target, self.sandbox_id, seconds)
+        self.expires_at = started + seconds
+        self.last_error = ""
+
+    def _loop(self) -> None:
+        while not self._stop.wait(keep_alive_interval(self.target.sandbox_timeout)):
+            try:
+                self.extend()
+            except TargetError as err:
+                self.last_error = str(err)
+                if self.on_error is not None:
+                    self.on_error(self.last_error)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+
+def close_cloud(target: Target, sandbox_id: str, created: bool, keep: bool) -> str:
+    """Kill a sandbox we created unless asked to keep it; a line to print about what happened."""
+    if not created or keep:
+        return (
+            f"Sandbox {sandbox_id} is still running. Reconnect with: e2b-workbench --sandbox-id {sandbox_id}"
+        )
+    try:
+        kill_sandbox(target, sandbox_id)
+    except TargetError as err:
+        return f"Could not kill sandbox {sandbox_id}: {err}"
+    return ""
+
+
+# -- opening ------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
 def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
-    """A synchronous SDK sandbox for `target`; everything it started is stopped on exit."""
+    """A synchronous SDK sandbox for `target`; everything it started is stopped on exit.
+
+    Cloud: a sandbox created here is killed on exit unless target.keep (then its id is
+    printed on stderr); one connected by id is left running. A keep-alive runs meanwhile.
+    """
     target = target or Target()
-    if target.mode != "local":
-        raise TargetError("Cloud mode is not available yet.")
+    if target.cloud:
+        sandbox = create_cloud_sandbox(target)
+        keepalive = KeepAlive(target, sandbox.sandbox_id).start()
+        try:
+            yield sandbox
+        finally:
+            keepalive.stop()
+            note = close_cloud(target, sandbox.sandbox_id, created=not target.sandbox_id, keep=target.keep)
+            if note:
+                print(f"e2b-workbench: {note}", file=sys.stderr)
+        return
     from ..runtime.launcher import LocalRuntime, RuntimeStartError
 
     if target.url:
@@ -81,8 +317,19 @@ async def open_async_sandbox(target: Target | None = None) -> AsyncIterator[Asyn
     import asyncio
 
     target = target or Target()
-    if target.mode != "local":
-        raise TargetError("Cloud mode is not available yet.")
+    if target.cloud:
+        sandbox = await create_cloud_async_sandbox(target)
+        keepalive = KeepAlive(target, sandbox.sandbox_id).start()
+        try:
+            yield sandbox
+        finally:
+            await asyncio.to_thread(keepalive.stop)
+            note = await asyncio.to_thread(
+                close_cloud, target, sandbox.sandbox_id, not target.sandbox_id, target.keep
+            )
+            if note:
+                print(f"e2b-workbench: {note}", file=sys.stderr)
+        return
     from ..runtime.launcher import LocalRuntime, RuntimeStartError
 
     if target.url:

@@ -1,0 +1,55 @@
+"""Command-line flags shared by the subcommands that run code (no heavy imports: `serve` starts fast)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags that choose local or cloud, shared by every subcommand that runs code."""
+    group = parser.add_argument_group(
+        "where code runs", "cloud when E2B_API_KEY is set, local otherwise; the flags override"
+    )
+    mode = group.add_mutually_exclusive_group()
+    mode.add_argument("--local", action="store_true", help="use the local runtime (ignores E2B_API_KEY)")
+    mode.add_argument("--cloud", action="store_true", help="use an E2B cloud sandbox (needs E2B_API_KEY)")
+    group.add_argument(
+        "--sandbox-id", metavar="ID", default=None, help="cloud: connect to this running sandbox"
+    )
+    group.add_argument(
+        "--template", default=None, help="cloud: sandbox template (default code-interpreter-v1)"
+    )
+    group.add_argument(
+        "--sandbox-timeout",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="cloud: sandbox lifetime without keep-alive (default 300)",
+    )
+    group.add_argument(
+        "--metadata",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="cloud: metadata for a new sandbox (repeatable)",
+    )
+    group.add_argument("--domain", default=None, help="cloud: E2B domain (default e2b.app)")
+    group.add_argument(
+        "--keep", action="store_true", help="cloud: leave the sandbox running on exit and print its id"
+    )
+
+
+def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags, for `load_config(overrides=...)`."""
+    names = (
+        "template",
+        "sandbox_timeout",
+        "metadata",
+        "domain",
+        "run_timeout",
+        "theme",
+        "graphics",
+        "keymap",
+    )
+    return {name: getattr(args, name, None) for name in names}
