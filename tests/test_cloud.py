@@ -277,3 +277,13 @@ def test_session_on_cloud_runs_extends_and_kills_on_close(cloud):
         session.close()
     assert cloud.calls("DELETE", f"/sandboxes/{session.sandbox_id}")
     assert session.closing_note == ""
+
+
+def test_tool_call_runs_on_cloud_and_kills_the_sandbox(cloud, tmp_path):
+    call = '{"type": "function", "id": "call_1", "function": {"name": "run_code", "arguments": "{\\"code\\": \\"6 * 7\\"}"}}'
+    done = cli("tool", "call", cwd=tmp_path, stdin=call)
+    assert done.returncode == 0, done.stderr
+    result = __import__("json").loads(done.stdout)
+    assert result["status"] == "ok" and result["text"] == "42" and result["tool_call_id"] == "call_1"
+    assert len(cloud.created()) == 1 and cloud.calls("DELETE", "/sandboxes/")
+    assert GOOD_KEY not in done.stdout + done.stderr

@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+from .core.flags import add_target_arguments
+
 USAGE_AFTER_URL = """\
 The local E2B runtime is serving (code runs as {user} on this machine, without a sandbox's isolation).
 Point any E2B SDK script at it:
@@ -26,8 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="e2b-workbench",
         description="A terminal workbench for the E2B code interpreter. "
-        "With no command it opens the app on the local runtime.",
+        "With no command it opens the app: on E2B cloud when E2B_API_KEY is set, on the local runtime otherwise.",
     )
+    _add_app_arguments(parser)
     sub = parser.add_subparsers(dest="command")
 
     serve = sub.add_parser("serve", help="run the E2B-compatible local runtime in the foreground")
@@ -41,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         help="start the default contexts on first use instead of at once",
     )
 
-    run = sub.add_parser("run", help="run a file (or - for stdin) on the local runtime, headless")
+    run = sub.add_parser("run", help="run a file (or - for stdin) headless, locally or on E2B cloud")
     run.add_argument("file", help="a source file, or - to read the code from stdin")
     run.add_argument(
         "--language",
@@ -55,10 +58,47 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--save-dir", default="e2b-output", help="where image results are saved (default ./e2b-output)"
     )
+    add_target_arguments(run)
+
+    sandbox = sub.add_parser("sandbox", help="manage E2B cloud sandboxes: create, extend, kill, info")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    create = sandbox_sub.add_parser("create", help="create a sandbox, print its id, leave it running")
+    extend = sandbox_sub.add_parser("extend", help="reset a sandbox's lifetime to --sandbox-timeout from now")
+    kill = sandbox_sub.add_parser("kill", help="kill a sandbox")
+    info = sandbox_sub.add_parser("info", help="show a sandbox's template, state and time left")
+    for command in (extend, kill, info):
+        command.add_argument("id", help="the sandbox id")
+    for command in (create, extend, kill, info):
+        _add_cloud_settings(command)
+
+    _add_tool_parsers(sub)
 
     doctor = sub.add_parser("doctor", help="which languages can run here, and how to install the others")
     doctor.add_argument("--run", action="store_true", help="also start each kernel and run a hello world")
     return parser
+
+
+def _add_cloud_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", default=None, help="sandbox template (default code-interpreter-v1)")
+    parser.add_argument(
+        "--sandbox-timeout", type=int, default=None, metavar="SECONDS", help="sandbox lifetime (default 300)"
+    )
+    parser.add_argument(
+        "--metadata", action="append", default=None, metavar="KEY=VALUE", help="metadata (repeatable)"
+    )
+    parser.add_argument("--domain", default=None, help="E2B domain (default e2b.app)")
+
+
+def _add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    """The app's own flags (given before any subcommand)."""
+    add_target_arguments(parser)
+    app = parser.add_argument_group("app settings (override config.toml and E2B_WORKBENCH_* env vars)")
+    app.add_argument("--run-timeout", type=float, default=None, metavar="SECONDS", help="default run timeout")
+    app.add_argument("--theme", default=None, help="Textual theme, e.g. textual-light")
+    app.add_argument("--graphics", default=None, help="image previews: auto, kitty, sixel, halfblock")
+    app.add_argument(
+        "--keymap", default=None, metavar="ID=KEYS;...", help="rebind keys, e.g. 'run=f5,ctrl+e'"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,13 +109,34 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(cmd_run(args))
     if args.command == "doctor":
         sys.exit(cmd_doctor(args))
+    if args.command == "tool":
+        sys.exit(cmd_tool(args))
+    if args.command == "mcp":
+        sys.exit(cmd_mcp(args))
+    if args.command == "sandbox":
+        sys.exit(cmd_sandbox(args))
     sys.exit(cmd_app(args))
 
 
 def cmd_app(args: argparse.Namespace) -> int:
     from .app import run_app
+    from .core.config import load_config
+    from .core.target import config_overrides, target_from_args
 
-    return run_app()
+    config = load_config(overrides=config_overrides(args))
+    target = target_from_args(args, config)
+    target.spares = True  # an interactive session is worth a warm kernel per language
+    if target.cloud:
+        from .core.target import api_key
+
+        if not api_key():
+            print(
+                "e2b-workbench: --cloud needs an E2B API key: export E2B_API_KEY=... "
+                "(keys are at https://e2b.dev/dashboard?tab=keys), or drop --cloud to work locally.",
+                file=sys.stderr,
+            )
+            return 2
+    return run_app(target, config)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -129,37 +190,243 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
 
     from e2b.exceptions import SandboxException, TimeoutException
-    from e2b_code_interpreter import Sandbox
 
-    from .runtime.launcher import LocalRuntime, RuntimeStartError
+    from .core.target import TargetError, explain_cloud, open_sandbox, target_from_args
 
-    runtime = LocalRuntime(spares=False, prestart=False)
+    target = target_from_args(args)
     try:
-        try:
-            url = runtime.start()
-        except RuntimeStartError as err:
-            print(f"e2b-workbench: {err}", file=sys.stderr)
-            return 2
-        sandbox = Sandbox.create(debug=True, sandbox_url=url)
-        try:
-            execution, _saver = run_headless(
-                sandbox, code, language, stem, Path(args.save_dir), args.timeout or 0
-            )
-        except TimeoutException:
+        with open_sandbox(target) as sandbox:
+            try:
+                execution, _saver = run_headless(
+                    sandbox, code, language, stem, Path(args.save_dir), args.timeout or 0
+                )
+            except TimeoutException as err:
+                if target.cloud and "sandbox timeout" in str(err):
+                    print(f"e2b-workbench: {explain_cloud(err, target)}", file=sys.stderr)
+                    return 2
+                print(
+                    f"e2b-workbench: the run timed out after {args.timeout:g} s and was interrupted.",
+                    file=sys.stderr,
+                )
+                return 124
+            except SandboxException as err:
+                print(
+                    f"e2b-workbench: {explain_cloud(err, target) if target.cloud else err}", file=sys.stderr
+                )
+                return 2
+            except KeyboardInterrupt:
+                print("\ne2b-workbench: interrupted.", file=sys.stderr)
+                return 130
+            return 1 if execution.error else 0
+    except TargetError as err:
+        print(f"e2b-workbench: {err}", file=sys.stderr)
+        return 2
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """`sandbox create|extend|kill|info`: cloud sandboxes by id, for scripts and reconnecting."""
+    from .core.config import load_config
+    from .core.target import (
+        Target,
+        TargetError,
+        api_key,
+        config_overrides,
+        create_cloud_sandbox,
+        explain_cloud,
+        extend_sandbox,
+        kill_sandbox,
+    )
+
+    if not api_key():
+        print(
+            "e2b-workbench: sandbox commands need an E2B API key: export E2B_API_KEY=... "
+            "(keys are at https://e2b.dev/dashboard?tab=keys).",
+            file=sys.stderr,
+        )
+        return 2
+    config = load_config(overrides=config_overrides(args))
+    for problem in config.problems:
+        print(f"e2b-workbench: {problem}", file=sys.stderr)
+    target = Target(
+        mode="cloud",
+        template=config.template,
+        sandbox_timeout=config.sandbox_timeout,
+        metadata=dict(config.metadata),
+        domain=config.domain,
+        keep=True,
+    )
+    try:
+        if args.sandbox_command == "create":
+            sandbox = create_cloud_sandbox(target)
+            print(sandbox.sandbox_id)
             print(
-                f"e2b-workbench: the run timed out after {args.timeout:g} s and was interrupted.",
+                f"Created; it expires in {target.sandbox_timeout} s unless extended. "
+                f"Open it with: e2b-workbench --sandbox-id {sandbox.sandbox_id}",
                 file=sys.stderr,
             )
-            return 124
-        except SandboxException as err:
-            print(f"e2b-workbench: {err}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            print("\ne2b-workbench: interrupted.", file=sys.stderr)
-            return 130
-        return 1 if execution.error else 0
-    finally:
-        runtime.stop()
+        elif args.sandbox_command == "extend":
+            extend_sandbox(target, args.id, target.sandbox_timeout)
+            print(f"Sandbox {args.id} now expires in {target.sandbox_timeout} s.")
+        elif args.sandbox_command == "kill":
+            if kill_sandbox(target, args.id):
+                print(f"Sandbox {args.id} killed.")
+            else:
+                print(f"Sandbox {args.id} was not running (already expired or killed).")
+        else:
+            from e2b_code_interpreter import Sandbox
+
+            opts = {
+                "api_key": api_key(),
+                "debug": False,
+                **({"domain": target.domain} if target.domain else {}),
+            }
+            try:
+                info = Sandbox.get_info(args.id, **opts)
+            except Exception as err:
+                raise TargetError(explain_cloud(err, Target(mode="cloud", sandbox_id=args.id))) from err
+            import datetime as _dt
+
+            left = (info.end_at - _dt.datetime.now(_dt.UTC)).total_seconds()
+            print(f"id        {info.sandbox_id}")
+            print(f"template  {info.template_id}")
+            print(f"state     {getattr(info.state, 'value', info.state)}")
+            print(f"started   {info.started_at.isoformat(timespec='seconds')}")
+            print(f"expires   in {max(0, int(left))} s ({info.end_at.isoformat(timespec='seconds')})")
+            if info.metadata:
+                print("metadata  " + ", ".join(f"{k}={v}" for k, v in info.metadata.items()))
+    except TargetError as err:
+        print(f"e2b-workbench: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
+    """`tool schema`, `tool call` and `mcp`: the run_code tool for LLMs."""
+    tool = sub.add_parser("tool", help="the run_code tool for LLMs: print its definition, run tool calls")
+    tool_sub = tool.add_subparsers(dest="tool_command", required=True)
+    schema = tool_sub.add_parser("schema", help="print the run_code tool definition as JSON")
+    schema.add_argument(
+        "--format",
+        choices=("openai", "anthropic", "json"),
+        default="openai",
+        help="an OpenAI function tool, an Anthropic tool, or plain JSON Schema (default openai)",
+    )
+    add_target_arguments(schema)  # the language enum: what is installed (local) or all six (cloud)
+    call = tool_sub.add_parser(
+        "call",
+        help="run the tool call(s) read as JSON from stdin; print the result JSON "
+        "(exit 0 when results were produced, even if the code raised; 2 for unusable input)",
+    )
+    call.add_argument(
+        "--from-markdown", action="store_true", help="stdin is a model's reply: run its fenced code blocks"
+    )
+    call.add_argument(
+        "--default-language", default="python", help="language of untagged code blocks (default python)"
+    )
+    call.add_argument(
+        "--reply",
+        choices=("result", "openai", "anthropic"),
+        default="result",
+        help="print the bare results (default), or the messages that carry them back to the model",
+    )
+    for command in (call, sub.add_parser("mcp", help="a Model Context Protocol server over stdio")):
+        command.add_argument(
+            "--output-dir",
+            default=None,
+            help="where images and full outputs go (default: the user cache dir)",
+        )
+        command.add_argument(
+            "--timeout", type=float, default=None, help="seconds per run (default 300; 0 = no limit)"
+        )
+        command.add_argument(
+            "--max-output-chars",
+            type=int,
+            default=20_000,
+            help="stdout/stderr kept in a result (default 20000)",
+        )
+        command.add_argument(
+            "--max-result-chars", type=int, default=10_000, help="text kept per result field (default 10000)"
+        )
+        command.add_argument("--cwd", default=None, help="local: the contexts' working directory")
+        add_target_arguments(command)
+
+
+def _tool_limits(args: argparse.Namespace):
+    from .core.tool import ToolLimits
+
+    return ToolLimits(
+        max_output_chars=args.max_output_chars,
+        max_result_chars=args.max_result_chars,
+        output_dir=Path(args.output_dir) if args.output_dir else None,
+        timeout=args.timeout,
+    )
+
+
+def cmd_tool(args: argparse.Namespace) -> int:
+    """`tool schema` prints the definition; `tool call` runs calls from stdin and prints results."""
+    import json
+
+    from .core.target import TargetError, open_sandbox, target_from_args
+    from .core.tool import (
+        ToolInputError,
+        calls_from_markdown,
+        execute_tool_calls,
+        languages_for,
+        parse_tool_calls,
+        tool_definition,
+        tool_reply,
+    )
+
+    target = target_from_args(args)
+    languages = languages_for(target.mode)
+    if args.tool_command == "schema":
+        print(json.dumps(tool_definition(args.format, languages), indent=2))
+        return 0
+    text = sys.stdin.read()
+    try:
+        if args.from_markdown:
+            calls, single = calls_from_markdown(text, args.default_language or None), False
+            if not calls:
+                raise ToolInputError("No runnable fenced code block in the reply.")
+        else:
+            payload = json.loads(text) if text.strip() else None
+            if payload is None:
+                raise ToolInputError("Nothing on stdin: pipe a tool call or its arguments as JSON.")
+            calls = parse_tool_calls(payload)
+            single = isinstance(payload, dict) and len(calls) == 1
+            if not calls:
+                raise ToolInputError(
+                    "No tool call in the input (for a model's reply with code blocks, use --from-markdown)."
+                )
+    except json.JSONDecodeError as err:
+        print(
+            f"e2b-workbench: the input is not JSON ({err}); for a model's reply use --from-markdown.",
+            file=sys.stderr,
+        )
+        return 2
+    except ToolInputError as err:
+        print(f"e2b-workbench: {err}", file=sys.stderr)
+        return 2
+    try:
+        with open_sandbox(target) as sandbox:
+            results = execute_tool_calls(sandbox, calls, languages=languages, limits=_tool_limits(args))
+    except TargetError as err:
+        print(f"e2b-workbench: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ne2b-workbench: interrupted.", file=sys.stderr)
+        return 130
+    replies = [tool_reply(result, args.reply) for result in results]
+    print(json.dumps(replies[0] if single else replies, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """`mcp`: serve run_code and context management to an agent client over stdio."""
+    from .core.target import target_from_args
+    from .mcp_server import serve_stdio
+
+    return serve_stdio(target_from_args(args), _tool_limits(args))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -78,16 +78,17 @@ def freeze(app: WorkbenchApp, cwd: str = "~/project") -> None:
         editor.cursor_blink = False
         editor.refresh()
     app.sidebar.set_status("Languages: python, javascript, typescript, r, java, bash")
-    app.sub_title = "local · http://127.0.0.1:49999/…"
+    app.session.url = "http://127.0.0.1:49999/frozen"  # the header is built from it on every tick
+    app.sub_title = app.header_text()
     for n, info in enumerate(app.session.contexts.values(), start=1):
         info.id = f"{n:02d}c0de" + info.id[6:]
         info.cwd = cwd
         info.busy_since = None
-    for record in app.records.values():
+    for n, record in enumerate(sorted(app.records.values(), key=lambda r: r.seq), start=1):
         info = app.session.contexts.get(record.context_id)
         record.context_label = info.label if info else record.context_label
-        if record.duration is not None:
-            record.duration = 0.042 * record.seq
+        if record.duration is not None:  # by position: run numbers are unique per process
+            record.duration = 0.042 * n
     app._show_contexts()
     for block in app.log_view.blocks.values():
         block.refresh_block()

@@ -44,6 +44,8 @@ class SandboxCommands:
 
     def header_text(self: WorkbenchApp) -> str:
         session = self.session
+        if session.start_error:
+            return "cloud · no sandbox" if session.mode == "cloud" else "local · runtime not running"
         if session.mode != "cloud":
             url = session.url
             shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url

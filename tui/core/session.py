@@ -45,6 +45,10 @@ from .target import (
 
 ALL_LANGUAGES = ("python", "javascript", "typescript", "r", "java", "bash")
 
+# run numbers are unique in the process, so runs of a session the app switched away from
+# keep their own blocks and records
+_RUN_NUMBERS = itertools.count(1)
+
 
 class SessionError(RuntimeError):
     """Something a person should read: what failed and what to do."""
@@ -116,13 +120,13 @@ class Session:
         self.keepalive: KeepAlive | None = None
         self.gone = False  # cloud: the sandbox expired or was killed under us
         self.closing_note = ""  # cloud: what happened to the sandbox on close (e.g. kept: its id)
+        self.start_error = ""  # why start() failed, as shown to the person
         self.sandbox: AsyncSandbox | None = None
         self.contexts: dict[str, ContextInfo] = {}
         self.languages: list[str] = list(ALL_LANGUAGES)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="e2b-session", daemon=True)
         self._runs: dict[int, concurrent.futures.Future] = {}
-        self._seq = itertools.count(1)
         self._closed = False
         self.output_dir = paths.ensure(paths.cache_dir() / "runs" / f"{int(time.time())}-{id(self):x}")
 
@@ -251,7 +255,7 @@ class Session:
     # -- runs -------------------------------------------------------------------
 
     def new_record(self, code: str, info: ContextInfo) -> ExecutionRecord:
-        seq = next(self._seq)
+        seq = next(_RUN_NUMBERS)
         return ExecutionRecord(
             seq=seq,
             code=code,

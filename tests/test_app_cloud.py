@@ -1,0 +1,154 @@
+"""The app on E2B cloud, offline: the real SDK, a fake control plane, the local runtime behind a fake edge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_cloud import GOOD_KEY, FakeCloud, SandboxEdge
+from tui.app import WorkbenchApp
+from tui.core.session import Session
+from tui.core.target import Target
+from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
+from tui.screens.choice import ChoiceScreen
+from tui.screens.confirm import ConfirmScreen
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def cloud(runtime_url, monkeypatch) -> Iterator[FakeCloud]:
+    with FakeCloud() as fake, SandboxEdge(runtime_url) as edge:
+        fake.edge = edge
+        monkeypatch.setenv("E2B_API_URL", fake.url)
+        monkeypatch.setenv("E2B_SANDBOX_URL", edge.url)
+        monkeypatch.setenv("E2B_API_KEY", GOOD_KEY)
+        monkeypatch.delenv("E2B_DEBUG", raising=False)
+        yield fake
+
+
+def cloud_app(**target) -> WorkbenchApp:
+    return WorkbenchApp(session=Session(target=Target(mode="cloud", **target)))
+
+
+async def palette(pilot, command: str) -> None:
+    """Run a command-palette entry the way a person does: ctrl+p, type, enter."""
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*command)
+    await pilot.pause(0.4)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+
+
+async def test_cloud_header_run_and_kill_on_quit(cloud, home):
+    app = cloud_app(sandbox_timeout=600, metadata={"from": "app"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        sandbox_id = app.session.sandbox_id
+        assert app.sub_title.startswith(f"cloud · {sandbox_id} · ")
+        assert app.sub_title.endswith(" left") and ":" in app.sub_title
+        record = await run_and_wait(pilot, "print('hello cloud')\n21 * 2")
+        assert record.status == "ok" and "hello cloud" in record.full_output()
+        assert GOOD_KEY not in app.sub_title
+        await quit_app(pilot)
+    (create,) = cloud.created()
+    assert create.body["metadata"] == {"from": "app"} and create.headers["x-api-key"] == GOOD_KEY
+    assert cloud.calls("DELETE", f"/sandboxes/{sandbox_id}")
+    assert sandbox_id in set(cloud.edge.seen)
+
+
+async def test_keep_leaves_the_sandbox_running_and_says_its_id(cloud, home):
+    app = cloud_app(keep=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        sandbox_id = app.session.sandbox_id
+        await quit_app(pilot)
+    assert not cloud.calls("DELETE", "/sandboxes/")
+    assert f"--sandbox-id {sandbox_id}" in app.session.closing_note
+
+
+async def test_extend_and_kill_from_the_palette_then_new_sandbox(cloud, home):
+    app = cloud_app(sandbox_timeout=300)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        first = app.session.sandbox_id
+        await palette(pilot, "Extend sandbox")
+        await wait_until(pilot, lambda: cloud.calls("POST", f"/sandboxes/{first}/timeout"), timeout=30)
+        await palette(pilot, "Kill sandbox")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), timeout=10)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: cloud.calls("DELETE", f"/sandboxes/{first}"), timeout=30)
+        await wait_until(pilot, lambda: "gone" in app.sub_title, timeout=10)
+        await palette(pilot, "New sandbox")
+        await wait_until(pilot, lambda: len(cloud.created()) == 2 and app.ready, timeout=60)
+        await wait_ready(pilot)
+        assert app.session.sandbox_id != first
+        record = await run_and_wait(pilot, "'second sandbox'")
+        assert record.status == "ok"
+        await quit_app(pilot)
+    assert len(cloud.calls("DELETE", "/sandboxes/")) == 2
+
+
+async def test_expired_sandbox_offers_a_way_out(cloud, home):
+    app = cloud_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        editor = app.editor_pane.current()
+        text_before = editor.text
+        first = app.session.sandbox_id
+        cloud.edge.gone = True
+        cloud.expire(first)
+        record = await run_and_wait(pilot, "print('lost')")
+        assert record.status == "failed" and "expired or was killed" in record.failure
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), timeout=10)
+        cloud.edge.gone = False
+        await pilot.press("n")
+        await wait_until(pilot, lambda: len(cloud.created()) == 2 and app.ready, timeout=60)
+        await wait_ready(pilot)
+        assert not isinstance(app.screen, ChoiceScreen), app.screen_stack
+        record = await run_and_wait(pilot, "print('found again')", timeout=30)
+        assert record.status == "ok" and "found again" in record.full_output()
+        assert app.session.sandbox_id != first
+        await quit_app(pilot)
+    assert not cloud.calls("DELETE", f"/sandboxes/{first}"), "an expired sandbox needs no kill"
+    assert text_before
+
+
+async def test_rejected_key_is_explained_with_a_way_out(cloud, home, monkeypatch):
+    monkeypatch.setenv("E2B_API_KEY", "e2b_rejected")
+    app = cloud_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), timeout=60)
+        assert "rejected the API key" in app.screen.question
+        assert "cloud · no sandbox" == app.sub_title
+        await pilot.press("escape")
+        await quit_app(pilot)
+    assert app.return_code == 0
+
+
+async def test_switch_to_local_keeps_buffers_and_history(cloud, home):
+    app = cloud_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await run_and_wait(pilot, "'ran on cloud'")
+        code = "'ran locally'"
+        await palette(pilot, "Switch to local runtime")
+        await wait_until(pilot, lambda: app.session.mode == "local" and app.ready, timeout=90)
+        await wait_ready(pilot)
+        assert app.sub_title.startswith("local · http://127.0.0.1:")
+        record = await run_and_wait(pilot, code)
+        assert record.status == "ok"
+        assert app.editor_pane.current().text == code
+        codes = [entry.code for entry in app.history.recent(10)]
+        assert "'ran on cloud'" in codes and code in codes
+        await quit_app(pilot)
+    assert cloud.calls("DELETE", "/sandboxes/"), "leaving the cloud kills the sandbox we created"

@@ -1,0 +1,126 @@
+"""Code blocks from a model's markdown reply: the fallback when a model cannot call tools.
+
+Fences follow CommonMark (``` or ~~~, three or more, closed by a fence of the same
+character at least as long, so a ```` fence can hold ``` lines), made lenient where
+model replies need it: fences indented inside list items are recognised at any depth,
+and a fence left open at the end of the reply (a cut-off answer) still yields its
+block, marked `closed=False`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Fence info words (lower-cased) -> runtime language. Anything else is not runnable.
+TAG_LANGUAGES = {
+    "python": "python",
+    "py": "python",
+    "python3": "python",
+    "py3": "python",
+    "ipython": "python",
+    "ipython3": "python",
+    "pycon": "python",
+    "javascript": "javascript",
+    "js": "javascript",
+    "node": "javascript",
+    "nodejs": "javascript",
+    "mjs": "javascript",
+    "jsx": "javascript",
+    "typescript": "typescript",
+    "ts": "typescript",
+    "tsx": "typescript",
+    "deno": "typescript",
+    "bash": "bash",
+    "sh": "bash",
+    "shell": "bash",
+    "zsh": "bash",
+    "shell-script": "bash",
+    "r": "r",
+    "rscript": "r",
+    "splus": "r",
+    "java": "java",
+    "jshell": "java",
+}
+
+_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_TAG = re.compile(r"[A-Za-z0-9_+#-]+")
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One fenced block: its code, the language it runs in (None: not runnable), where it was."""
+
+    code: str
+    language: str | None
+    tag: str  # the info word as written ("" when untagged)
+    line: int  # 1-based line of the opening fence
+    closed: bool = True
+
+    @property
+    def runnable(self) -> bool:
+        return self.language is not None and bool(self.code.strip())
+
+
+def language_for_tag(tag: str, default: str | None = "python") -> str | None:
+    """The runtime language of a fence's info word; `default` for an untagged fence."""
+    if not tag:
+        return default
+    return TAG_LANGUAGES.get(tag.lower())
+
+
+def _info_tag(info: str) -> str:
+    """The language word of an info string: `python title="x"`, `{r echo=FALSE}`, `{.py}`."""
+    info = info.strip().lstrip("{").lstrip(".")
+    match = _TAG.match(info)
+    return match.group(0) if match else ""
+
+
+def _is_close(line: str, char: str, length: int) -> bool:
+    stripped = line.strip()
+    return len(stripped) >= length and stripped == char * len(stripped)
+
+
+def _dedent(line: str, indent: int) -> str:
+    """Remove up to `indent` leading whitespace characters (the opening fence's indentation)."""
+    removed = 0
+    while removed < indent and removed < len(line) and line[removed] in " \t":
+        removed += 1
+    return line[removed:]
+
+
+def extract_code_blocks(markdown: str, default_language: str | None = "python") -> list[CodeBlock]:
+    """Every fenced block of `markdown`, in order; untagged blocks run in `default_language`.
+
+    Blocks whose tag is not a runtime language (json, text, output...) are returned
+    with `language=None`, so a caller can say what it skipped.
+    """
+    lines = markdown.splitlines()
+    blocks: list[CodeBlock] = []
+    i = 0
+    while i < len(lines):
+        match = _OPEN.match(lines[i])
+        if match is None or (match["fence"][0] == "`" and "`" in match["info"]):
+            i += 1
+            continue
+        fence, indent = match["fence"], len(match["indent"])
+        tag = _info_tag(match["info"])
+        start = i
+        body: list[str] = []
+        i += 1
+        closed = False
+        while i < len(lines):
+            if _is_close(lines[i], fence[0], len(fence)):
+                closed = True
+                i += 1
+                break
+            body.append(_dedent(lines[i], indent))
+            i += 1
+        code = "\n".join(body)
+        blocks.append(CodeBlock(code, language_for_tag(tag, default_language), tag, start + 1, closed))
+    return blocks
+
+
+def runnable_blocks(markdown: str, default_language: str | None = "python") -> list[CodeBlock]:
+    """The blocks worth running: a runtime language and some code."""
+    return [block for block in extract_code_blocks(markdown, default_language) if block.runnable]
