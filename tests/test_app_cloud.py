@@ -56,14 +56,22 @@ async def test_cloud_header_run_and_kill_on_quit(cloud, home):
         sandbox_id = app.session.sandbox_id
         assert app.sub_title.startswith(f"cloud · {sandbox_id} · ")
         assert app.sub_title.endswith(" left") and ":" in app.sub_title
-        record = await run_and_wait(pilot, "print('hello cloud')\n21 * 2")
+        record = await run_and_wait(
+            pilot, "import os\nprint('hello cloud', os.environ.get('E2B_API_KEY', 'no key here'))\n21 * 2"
+        )
         assert record.status == "ok" and "hello cloud" in record.full_output()
-        assert GOOD_KEY not in app.sub_title
+        assert "no key here" in record.full_output() and GOOD_KEY not in app.sub_title
         await quit_app(pilot)
     (create,) = cloud.created()
     assert create.body["metadata"] == {"from": "app"} and create.headers["x-api-key"] == GOOD_KEY
     assert cloud.calls("DELETE", f"/sandboxes/{sandbox_id}")
     assert sandbox_id in set(cloud.edge.seen)
+    # the API key is never written: not in buffers, history, config or run outputs
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert GOOD_KEY.encode() not in path.read_bytes(), path
+    for path in app.session.output_dir.rglob("*"):
+        assert GOOD_KEY.encode() not in path.read_bytes(), path
 
 
 async def test_keep_leaves_the_sandbox_running_and_says_its_id(cloud, home):

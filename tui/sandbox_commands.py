@@ -156,7 +156,7 @@ class SandboxCommands:
                 self._kill_sandbox()
 
         self.push_screen(
-            ConfirmScreen(f"Kill sandbox {session.sandbox_id}? Its contexts and files are lost.", "Kill"),
+            ConfirmScreen(f"Kill sandbox {session.sandbox_id}?\nIts contexts and files are lost.", "Kill"),
             confirmed,
         )
 
