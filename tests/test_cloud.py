@@ -287,3 +287,31 @@ def test_tool_call_runs_on_cloud_and_kills_the_sandbox(cloud, tmp_path):
     assert result["status"] == "ok" and result["text"] == "42" and result["tool_call_id"] == "call_1"
     assert len(cloud.created()) == 1 and cloud.calls("DELETE", "/sandboxes/")
     assert GOOD_KEY not in done.stdout + done.stderr
+
+
+async def test_async_open_on_cloud_runs_and_kills(cloud):
+    from tui.core.target import open_async_sandbox
+
+    async with open_async_sandbox(Target(mode="cloud", metadata={"via": "async"})) as sandbox:
+        execution = await sandbox.run_code("print('async cloud')")
+        assert execution.logs.stdout == ["async cloud\n"]
+    assert cloud.created()[0].body["metadata"] == {"via": "async"}
+    assert cloud.calls("DELETE", f"/sandboxes/{sandbox.sandbox_id}")
+
+
+async def test_mcp_server_on_cloud_runs_code_and_kills_on_exit(cloud, tmp_path):
+    from mcp import Client, StdioServerParameters
+
+    env = {k: os.environ[k] for k in ("E2B_API_URL", "E2B_SANDBOX_URL", "E2B_API_KEY", "PATH")}
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "tui", "mcp", "--metadata", "via=mcp", "--output-dir", str(tmp_path / "out")],
+        env={**env, "E2B_WORKBENCH_HOME": str(tmp_path / "home")},
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    async with Client(params) as client:
+        result = await client.call_tool("run_code", {"code": "print('mcp on cloud')"})
+        assert not result.is_error and result.structured_content["stdout"] == "mcp on cloud\n"
+    assert cloud.created()[0].body["metadata"] == {"via": "mcp"}
+    sandbox_id = next(iter(cloud.sandboxes))
+    cloud.wait_for("DELETE", f"/sandboxes/{sandbox_id}", timeout=30)
