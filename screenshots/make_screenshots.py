@@ -7,6 +7,9 @@ Textual's Pilot, and saves SVGs next to this file:
                    a DataFrame table and an error
   new-context.svg  the new-context dialog (F2)
   history.svg      the history browser (F3)
+  chart.svg        a matplotlib chart in the log: its artifact line and thumbnail
+  chart-preview.svg      the chart's image full-screen (p; half-block graphics)
+  chart-interactive.svg  the chart drawn from its data, with its data table (i)
 
 What changes from run to run (ids, ports, paths, durations, times) is frozen first, so
 the pictures only change when the app does.
@@ -32,8 +35,10 @@ from tui.app import WorkbenchApp  # noqa: E402
 from tui.core.session import Session  # noqa: E402
 from tui.demo import freeze, quit_app, run_and_wait, wait_ready, wait_until  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
+from tui.screens.chart import ChartScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
 from tui.screens.new_context import NewContextScreen  # noqa: E402
+from tui.screens.preview import PreviewScreen  # noqa: E402
 
 SIZE = (120, 40)
 LANGUAGES = ("python", "javascript", "bash")
@@ -57,6 +62,16 @@ EDITOR_CODE = (
     "df = pd.DataFrame({'city': ['Oslo', 'Lima', 'Pune'], 'temp': [4.5, 19.0, 31.2]})\n"
     "print(df.temp.mean())\n"
     "df\n"
+)
+# the chart of chart.svg, chart-preview.svg and chart-interactive.svg
+CHART_CODE = (
+    "import matplotlib.pyplot as plt\n\n"
+    "fig, ax = plt.subplots(figsize=(6, 3.5))\n"
+    "ax.plot([1, 2, 3, 4], [3.1, 5.2, 4.4, 6.8], label='north')\n"
+    "ax.plot([1, 2, 3, 4], [1.2, 2.5, 4.1, 3.6], label='south')\n"
+    "ax.set_title('Sales'); ax.set_xlabel('quarter'); ax.set_ylabel('revenue (k€)')\n"
+    "ax.legend()\n"
+    "plt.show()\n"
 )
 
 
@@ -144,6 +159,40 @@ async def make(url: str, out: Path) -> None:
         await quit_app(pilot)
 
 
+async def make_charts(url: str, out: Path) -> None:
+    """A second app on the same runtime (freezing renamed the first one's contexts)."""
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot, LANGUAGES)
+        await wait_until(pilot, lambda: not app.starting, what="the default contexts")
+        await use_context(pilot, "python")
+        record = await run_and_wait(pilot, CHART_CODE)
+        if record.status != "ok":
+            raise RuntimeError(f"chart run failed: {record.status} {record.failure}")
+        app.graphics = "halfblock"  # the same picture whatever terminal makes it
+        await hold_still(pilot)
+        block = app.log_view.blocks[record.seq]
+        block.focus()
+        app.log_view.scroll_to(y=block.virtual_region.y, animate=False)
+        await pilot.pause(0.5)  # the footer recomposes for the focused block's keys
+        save(app, out, "chart.svg")
+
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen), what="the preview")
+        await pilot.pause(0.3)
+        save(app, out, "chart-preview.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, PreviewScreen), what="closing")
+
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen), what="the chart")
+        await pilot.press("down", "down")  # the table's third row, marked on the plot
+        await pilot.pause(0.3)
+        save(app, out, "chart-interactive.svg")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,6 +210,7 @@ def main() -> None:
         runtime.start()
         try:
             asyncio.run(make(runtime.url, out))
+            asyncio.run(make_charts(runtime.url, out))
         finally:
             runtime.stop()
 

@@ -24,7 +24,9 @@ from textual.widgets import Input, TextArea
 from tui.app import WorkbenchApp
 from tui.core.session import ALL_LANGUAGES, Session
 from tui.demo import freeze, run_and_wait, wait_ready, wait_until
+from tui.screens.chart import ChartScreen
 from tui.screens.new_context import NewContextScreen
+from tui.screens.preview import PreviewScreen
 
 from .conftest import require_language
 
@@ -37,6 +39,13 @@ RUNS = [
     "{'name': 'e2b', 'ok': True}",
     "1 / 0",
 ]
+CHART = (
+    "import matplotlib.pyplot as plt\nplt.close('all')\nfig, ax = plt.subplots()\n"
+    "ax.plot([1, 2, 3, 4], [3, 5, 4, 6], label='north')\n"
+    "ax.plot([1, 2, 3, 4], [1, 2, 4, 3], label='south')\n"
+    "ax.set_title('Sales'); ax.set_xlabel('quarter'); ax.set_ylabel('revenue (k€)')\n"
+    "ax.legend()\nplt.show()"
+)
 
 
 def quiet_on_shutdown(tick: Callable[[], None]) -> Callable[[], None]:
@@ -131,5 +140,34 @@ def test_new_context_modal(snap_compare, app: WorkbenchApp) -> None:
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, NewContextScreen), what="the modal")
         await pilot.pause()
         await still(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def open_chart_artifact(pilot: Pilot, key: str, screen: type) -> None:
+    """Run the chart, then open its artifact from its block: p preview, i interactive."""
+    app = await fresh_contexts(pilot)
+    record = await run_and_wait(pilot, CHART)
+    assert record.status == "ok", record.failure
+    app.graphics = "halfblock"  # the same picture in every terminal
+    await still(pilot)
+    app.log_view.blocks[record.seq].focus()
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, screen), what=screen.__name__)
+    await pilot.pause(0.3)
+
+
+def test_chart_preview_halfblock(snap_compare, app: WorkbenchApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await open_chart_artifact(pilot, "p", PreviewScreen)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_interactive_chart(snap_compare, app: WorkbenchApp) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await open_chart_artifact(pilot, "i", ChartScreen)
+        await pilot.press("down")  # marks the second row's point on the plot
+        await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

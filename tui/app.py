@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -23,16 +24,24 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, TabbedContent, TextArea
 
+from .core.artifacts import Artifact, artifacts_of, existing, save_plan, target_from_input, write_plan
 from .core.buffers import EXAMPLES, Buffer, BufferSet, BufferStore
 from .core.config import Config, load_config
 from .core.history import History, HistoryEntry
 from .core.records import ExecutionRecord
-from .core.session import ContextInfo, Session, SessionError, explain
+from .core.session import ContextInfo, Session, SessionError
+from .core.target import Target
+from .sandbox_commands import SandboxCommands
+from .screens.artifacts import ArtifactsScreen
+from .screens.chart import ChartScreen
 from .screens.confirm import ConfirmScreen
 from .screens.full_output import FullOutputScreen
 from .screens.history import HistoryChoice, HistoryScreen
 from .screens.new_context import NewContextRequest, NewContextScreen
+from .screens.preview import PreviewScreen
 from .screens.prompt import PromptScreen
+from .screens.tool_call import ToolCallScreen
+from .widgets.artifacts import ArtifactAction
 from .widgets.editor import CodeEditor, EditorPane
 from .widgets.output_log import OutputLog, RunBlock
 from .widgets.sidebar import ContextSidebar
@@ -85,7 +94,7 @@ class _Listener:
         self.app.post_message(RunFinished(record))
 
 
-class WorkbenchApp(App[int]):
+class WorkbenchApp(SandboxCommands, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "e2b-workbench"
 
@@ -105,6 +114,8 @@ class WorkbenchApp(App[int]):
             "ctrl+pageup", "previous_buffer", "Prev buffer", id="previous_buffer", priority=True, show=False
         ),
         Binding("ctrl+l", "clear_log", "Clear log", id="clear_log", priority=True, show=False),
+        Binding("ctrl+t", "artifacts('list')", "Artifacts", id="artifacts", priority=True, show=False),
+        Binding("f12", "tool_call", "Tool call", id="tool_call", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -123,6 +134,7 @@ class WorkbenchApp(App[int]):
         self._save_timer = None
         self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
         self._quitting = False
+        self.graphics = self.config.graphics  # how previews draw images (g in a preview switches)
         self.session_closed = asyncio.Event()  # set once the session is closed, just before exit
 
     # -- layout -----------------------------------------------------------------
@@ -149,7 +161,7 @@ class WorkbenchApp(App[int]):
         return self.query_one(ContextSidebar)
 
     async def on_mount(self) -> None:
-        self.sub_title = "local · starting the runtime…"
+        self.sub_title = self.header_text()
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
         if self.config.keymap:
@@ -157,7 +169,9 @@ class WorkbenchApp(App[int]):
         for problem in self.config.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
         await self._restore_buffers()
-        self.sidebar.set_status("Starting the local runtime…")
+        self.sidebar.set_status(
+            "Opening the cloud sandbox…" if self.session.mode == "cloud" else "Starting the local runtime…"
+        )
         self.set_interval(0.1, self._tick)
         self._start_session()
 
@@ -167,7 +181,7 @@ class WorkbenchApp(App[int]):
             self.session.start()
             self.post_message(SessionReady())
         except Exception as err:  # shown to the person, never as a traceback
-            self.post_message(SessionFailed(explain(err)))
+            self.post_message(SessionFailed(self.session.explain(err)))
 
     # -- session lifecycle --------------------------------------------------------
 
@@ -177,19 +191,26 @@ class WorkbenchApp(App[int]):
         # collections, which otherwise stall frames while a flood renders
         gc.freeze()
         self.languages = list(self.session.languages)
-        url = self.session.url
-        shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url
-        self.sub_title = f"{self.session.mode} · {shown}"
+        self.sub_title = self.header_text()
         try:
             await self._call(self.session.refresh_contexts())
         except Exception as err:
-            self.notify(explain(err), title="Contexts", severity="error")
+            self.notify(self.session.explain(err), title="Contexts", severity="error")
         self._bind_buffers()
         self._show_contexts()
         self.sidebar.set_status(f"Languages: {', '.join(self.languages)}")
         self._ensure_default_contexts()
 
     def on_session_failed(self, message: SessionFailed) -> None:
+        self.session.start_error = message.reason
+        if self.session.mode == "cloud":
+            self.sub_title = "cloud · no sandbox"
+            self.sidebar.set_status(
+                f"[b red]No cloud sandbox[/]\n{message.reason}\n\nCommand palette (ctrl+p): "
+                "New sandbox, Connect to sandbox or Switch to local runtime."
+            )
+            self.offer_way_out(message.reason)
+            return
         self.sub_title = "local · runtime not running"
         self.sidebar.set_status(f"[b red]Runtime failed to start[/]\n{message.reason}")
         self.notify(
@@ -201,7 +222,11 @@ class WorkbenchApp(App[int]):
 
     def _ensure_default_contexts(self) -> None:
         present = {c.language for c in self.session.contexts.values()}
-        for language in self.languages:
+        wanted = self.languages
+        if self.session.mode == "cloud":  # a context costs the sandbox memory: only what buffers use
+            used = {e.buffer.language for e in self.editor_pane.editors()} | {"python"}
+            wanted = [lang for lang in self.languages if lang in used]
+        for language in wanted:
             if language not in present:
                 self._create_context(language, "", bind=False)
 
@@ -219,7 +244,7 @@ class WorkbenchApp(App[int]):
             if not self._quitting and self.is_running:
                 self._show_contexts()
                 self.notify(
-                    f"Could not create a {language} context: {explain(err)}",
+                    f"Could not create a {language} context: {self.session.explain(err)}",
                     title="New context",
                     severity="error",
                     timeout=15,
@@ -391,6 +416,8 @@ class WorkbenchApp(App[int]):
             self.notify(f"Could not record the run in history: {err}", severity="warning")
         if record.error is not None and record.error.name == "ContextRestarting":
             self.notify(record.error.value, title="Kernel died", severity="error", timeout=10)
+        elif record.status == "failed" and self.session.gone:
+            self.offer_way_out(record.failure)
         elif record.status == "failed":
             self.notify(record.failure, title="Run failed", severity="error", timeout=10)
         elif record.status == "timeout":
@@ -435,6 +462,7 @@ class WorkbenchApp(App[int]):
         if any(r.running for r in self.records.values()):
             log.tick()
         sidebar.tick()
+        self.tick_sandbox()
 
     # -- log ------------------------------------------------------------------------
 
@@ -456,6 +484,112 @@ class WorkbenchApp(App[int]):
             self.notify("No output to copy yet.")
             return
         block.action_copy()
+
+    # -- artifacts: images and charts of a run ----------------------------------------
+
+    def _artifact_record(self) -> ExecutionRecord | None:
+        """The focused block's run if it made artifacts, else the latest run that did."""
+        focused = self.focused
+        if isinstance(focused, RunBlock) and artifacts_of(focused.record):
+            return focused.record
+        for seq in sorted(self.records, reverse=True):
+            if artifacts_of(self.records[seq]):
+                return self.records[seq]
+        return None
+
+    def action_artifacts(self, action: str = "list") -> None:
+        """`action` (list, preview, chart, save) on the artifacts of the selected or last run."""
+        record = self._artifact_record()
+        if record is None:
+            self.notify("No images or charts yet: a run that shows a plot or an image makes one.")
+            return
+        self._run_artifacts(record, action)
+
+    def on_run_block_artifacts_requested(self, message: RunBlock.ArtifactsRequested) -> None:
+        self._run_artifacts(message.record, message.action)
+
+    def _run_artifacts(self, record: ExecutionRecord, action: str) -> None:
+        artifacts = artifacts_of(record)
+        run = f"Run [{record.execution_count or '*'}]"
+        if not artifacts:
+            self.notify(f"{run} made no images or charts.")
+            return
+        if action == "chart":
+            artifacts = [a for a in artifacts if a.chart is not None]
+            if not artifacts:
+                self.notify(f"{run} has images but no chart data to draw: p previews them.")
+                return
+        if action != "list" and len(artifacts) == 1:
+            self.open_artifact(artifacts[0], action)
+            return
+
+        def chosen(choice: tuple[Artifact, str] | None) -> None:
+            if choice is not None:
+                self.open_artifact(*choice)
+
+        count = f"{len(artifacts)} artifact{'s' if len(artifacts) != 1 else ''}"
+        self.push_screen(ArtifactsScreen(f"{run} · {count}", artifacts), chosen)
+
+    def on_artifact_action(self, message: ArtifactAction) -> None:
+        self.open_artifact(message.artifact, message.action)
+
+    def open_artifact(self, artifact: Artifact, action: str) -> None:
+        """Preview, draw (chart) or save one artifact."""
+        if action == "preview":
+
+            def closed(mode: str | None) -> None:
+                if mode:
+                    self.graphics = mode
+
+            self.push_screen(PreviewScreen(artifact, self.graphics), closed)
+        elif action == "chart":
+            if artifact.chart is None:
+                self.notify(f"{artifact.name} has no chart data to draw: p previews the image.")
+                return
+            self.push_screen(ChartScreen(artifact))
+        elif action == "save":
+            self._ask_save(artifact)
+
+    def _ask_save(self, artifact: Artifact) -> None:
+        cwd = Path.cwd()
+        default = target_from_input("", artifact, cwd)
+        shown = str(default.relative_to(cwd)) if default.is_relative_to(cwd) else str(default)
+        extra = [suffix for suffix, _data in artifact.files()[1:]]
+        also = f" (with {', '.join(extra)} next to it)" if extra else ""
+
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            plan = save_plan(artifact, target_from_input(value, artifact, cwd))
+            taken = existing(plan)
+            if not taken:
+                self._save(plan, overwrite=False)
+                return
+            names = ", ".join(str(p) for p in taken)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._save(plan, overwrite=True)
+                else:
+                    self.notify("Not saved: nothing was overwritten.")
+
+            verb = "exist" if len(taken) > 1 else "exists"
+            self.push_screen(ConfirmScreen(f"{names} already {verb}. Replace?", "Replace"), confirmed)
+
+        self.push_screen(PromptScreen(f"Save {artifact.name} as{also}", shown, shown), chosen)
+
+    def _save(self, plan: list[tuple[Path, bytes]], overwrite: bool) -> None:
+        try:
+            written = write_plan(plan, overwrite=overwrite)
+        except FileExistsError as err:
+            self.notify(f"Not saved: {err} appeared meanwhile.", severity="warning")
+            return
+        except OSError as err:
+            self.notify(f"Could not save: {err}", title="Save", severity="error", timeout=10)
+            return
+        folder = written[0].parent
+        names = ", ".join(p.name for p in written)
+        self.notify(f"Saved {names} in {folder}", title="Saved", timeout=8)
 
     # -- history --------------------------------------------------------------------
 
@@ -530,7 +664,7 @@ class WorkbenchApp(App[int]):
             self.notify(f"Restarted {info.language} context {info.id[:6]}: fresh state, same cwd.")
         except Exception as err:
             info.state = "dead"
-            self.notify(explain(err), title="Restart failed", severity="error")
+            self.notify(self.session.explain(err), title="Restart failed", severity="error")
         self._show_contexts()
 
     def action_remove_context(self) -> None:
@@ -553,7 +687,7 @@ class WorkbenchApp(App[int]):
         try:
             await self._call(self.session.remove_context(info.id))
         except Exception as err:
-            self.notify(explain(err), title="Remove failed", severity="error")
+            self.notify(self.session.explain(err), title="Remove failed", severity="error")
             return
         self.notify(f"Removed {info.language} context {info.id[:6]}.")
         self._bind_buffers()
@@ -611,6 +745,13 @@ class WorkbenchApp(App[int]):
         else:
             target.focus()
 
+    def action_tool_call(self) -> None:
+        """Try a tool call: paste it, run it on this session's sandbox, see the result JSON."""
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        self.push_screen(ToolCallScreen(self.session, self.languages, self.config.run_timeout))
+
     def action_maximize_pane(self) -> None:
         if self.screen.maximized is not None:
             self.screen.minimize()
@@ -652,6 +793,26 @@ class WorkbenchApp(App[int]):
             ("Recall next run", "Step forward through this context's runs", lambda: self.action_recall(-1)),
             ("Set run timeout", "Seconds before a run is interrupted (0 = none)", self.action_set_timeout),
             ("Copy output", "Copy the focused (or last) run's output via OSC 52", self.action_copy_output),
+            (
+                "Artifacts",
+                "Images and charts of the focused (or last) run that made some",
+                lambda: self.action_artifacts("list"),
+            ),
+            (
+                "Preview image or chart",
+                "Full-screen image (kitty, sixel or half-block) of the focused or last run",
+                lambda: self.action_artifacts("preview"),
+            ),
+            (
+                "Interactive chart",
+                "Draw the chart from its data, with its data table",
+                lambda: self.action_artifacts("chart"),
+            ),
+            (
+                "Save image or chart",
+                "Save PNG (and SVG / chart JSON) to a path you choose",
+                lambda: self.action_artifacts("save"),
+            ),
             ("Clear log", "Remove finished runs from the log", self.action_clear_log),
             ("New buffer", "Open a new editor tab", self.action_new_buffer),
             ("Close buffer", "Close the current editor tab", self.action_close_buffer),
@@ -660,7 +821,13 @@ class WorkbenchApp(App[int]):
             ("Toggle sidebar", "Show or hide the context sidebar", self.action_toggle_sidebar),
             ("Maximize pane", "Maximize the focused pane (again to restore)", self.action_maximize_pane),
             ("Next pane", "Move focus: sidebar, editor, log", self.action_cycle_focus),
+            (
+                "Tool call",
+                "Paste an LLM tool call or reply, run it, see the JSON that goes back",
+                self.action_tool_call,
+            ),
         ]
+        commands += self.sandbox_commands()
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 
@@ -682,10 +849,13 @@ class WorkbenchApp(App[int]):
         self.exit(0)
 
 
-def run_app() -> int:
-    app = WorkbenchApp()
+def run_app(target: Target | None = None, config: Config | None = None) -> int:
+    """Open the app on `target` (local by default); after quitting, say what became of a kept sandbox."""
+    app = WorkbenchApp(session=Session(target=target) if target else None, config=config)
     try:
         result = app.run()
     finally:
         app.session.close()
+        if app.session.closing_note:
+            print(f"e2b-workbench: {app.session.closing_note}")
     return 0 if result is None else int(result)

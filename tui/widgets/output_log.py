@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from ..core.artifacts import artifacts_of
 from ..core.records import ExecutionRecord
 from .render import render_error, render_result, result_plain
 
@@ -69,6 +70,10 @@ class RunBlock(Vertical, can_focus=True):
         Binding("c", "copy", "Copy output", id="block.copy"),
         Binding("o", "open_full", "Full output", id="block.open_full"),
         Binding("e", "to_editor", "Code to editor", id="block.to_editor"),
+        Binding("p", "artifact('preview')", "Preview", id="block.preview"),
+        Binding("i", "artifact('chart')", "Interactive chart", id="block.chart"),
+        Binding("s", "artifact('save')", "Save artifact", id="block.save"),
+        Binding("a", "artifact('list')", "Artifacts", id="block.artifacts"),
     ]
 
     class OpenFull(Message):
@@ -81,13 +86,22 @@ class RunBlock(Vertical, can_focus=True):
             super().__init__()
             self.record = record
 
+    class ArtifactsRequested(Message):
+        """Do `action` (preview, chart, save, list) with an artifact of this run."""
+
+        def __init__(self, record: ExecutionRecord, action: str) -> None:
+            super().__init__()
+            self.record = record
+            self.action = action
+
     def __init__(self, record: ExecutionRecord) -> None:
         super().__init__(classes="run-block")
         self.record = record
         self._last_render = 0.0
         self._pending = False
-        self._results_shown = -1
+        self._results_shown: tuple[int, int | None] = (-1, None)
         self._results_renderable: RenderableType | None = None
+        self._rendered: dict[tuple[int, str | None], RenderableType] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(block_header(self.record), classes="run-header")
@@ -126,9 +140,11 @@ class RunBlock(Vertical, can_focus=True):
         if head or tail:
             parts.append(self._lines(head, hidden, tail))
         if results:
-            if len(results) != self._results_shown:
-                self._results_renderable = Group(*(render_result(r) for r in results))
-                self._results_shown = len(results)
+            shown = (len(results), record.execution_count)  # artifact names use the count
+            if shown != self._results_shown:
+                self._results_renderable = self._render_results(results)
+                self._results_shown = shown
+                self.refresh_bindings()  # the artifact keys may apply now
             parts.append(self._results_renderable)
         if error is not None:
             parts.append(render_error(error))
@@ -140,6 +156,29 @@ class RunBlock(Vertical, can_focus=True):
         self.refresh_header()
         self.set_class(record.status == "error" or record.status == "failed", "-error")
         self.set_class(record.running, "-running")
+
+    def _render_results(self, results: list) -> RenderableType:
+        artifacts = {id(a.result): a for a in artifacts_of(self.record)}
+        parts = []
+        for result in results:  # each result is rendered once (thumbnails decode images)
+            artifact = artifacts.get(id(result))
+            key = (id(result), artifact.name if artifact else None)
+            if key not in self._rendered:
+                self._rendered[key] = render_result(result, artifact)
+            parts.append(self._rendered[key])
+        if artifacts:
+            charts = any(a.chart is not None for a in artifacts.values())
+            keys = ["p preview"] + (["i interactive chart"] if charts else []) + ["s save"]
+            if len(artifacts) > 1:
+                keys.append("a list")
+            parts.append(Text(f"on this block: {' · '.join(keys)}", style="dim italic"))
+        return Group(*parts)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The artifact keys only show (and work) on a block that has artifacts."""
+        if action != "artifact":
+            return True
+        return bool(artifacts_of(self.record))
 
     @staticmethod
     def _lines(head: list[tuple[str, str]], hidden: int, tail: list[tuple[str, str]]) -> Text:
@@ -176,6 +215,9 @@ class RunBlock(Vertical, can_focus=True):
 
     def action_to_editor(self) -> None:
         self.post_message(self.CodeToEditor(self.record))
+
+    def action_artifact(self, action: str) -> None:
+        self.post_message(self.ArtifactsRequested(self.record, action))
 
 
 class OutputLog(VerticalScroll):

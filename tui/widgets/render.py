@@ -11,11 +11,17 @@ from e2b_code_interpreter.models import ExecutionError, Result
 from rich.console import Group, RenderableType
 from rich.json import JSON
 from rich.markdown import Markdown
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from ..core.artifacts import Artifact, picture_of
+
 MAX_TABLE_ROWS = 20
 MAX_TABLE_COLUMNS = 12
+THUMBNAIL_ROWS = 10  # an artifact's picture in the log: this many rows of half-blocks...
+THUMBNAIL_COLUMNS = 48  # ...and at most this wide
+THUMBNAIL_BLOCK = 5  # the darkest colour of each 5×5 block of a thumbnail pixel counts
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -122,15 +128,72 @@ def chart_summary(result: Result) -> str | None:
     return f"chart: {kind}{title} · {len(elements)} element{'s' if len(elements) != 1 else ''}"
 
 
-def render_result(result: Result) -> RenderableType:
-    """One result, by kind: markdown, JSON, table, HTML as text, plain text; images noted."""
+def thumbnail(image, rows: int = THUMBNAIL_ROWS, max_columns: int = THUMBNAIL_COLUMNS) -> Text:
+    """A PIL image as a few rows of half-blocks (two pixels a cell: upper in fg, lower in bg)."""
+    from PIL import Image
+
+    width, height = image.size
+    if not width or not height:
+        return Text("")
+    columns = max(1, round(rows * 2 * width / height))  # a half-block pixel is about square
+    if columns > max_columns:
+        columns = max_columns
+        rows = max(1, round(columns * height / width / 2))
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))  # transparency shows as white
+    flat.alpha_composite(rgba)
+    pixels = _shrink(flat.convert("RGB"), columns, rows * 2).load()
+    text = Text(no_wrap=True, overflow="crop")
+    for row in range(rows):
+        for column in range(columns):
+            upper = "#%02x%02x%02x" % pixels[column, row * 2]
+            lower = "#%02x%02x%02x" % pixels[column, row * 2 + 1]
+            text.append("▀", Style(color=upper, bgcolor=lower))
+        if row < rows - 1:
+            text.append("\n")
+    return text
+
+
+def _shrink(image, width: int, height: int):  # noqa: ANN001, ANN202 - PIL images
+    """Shrink keeping thin lines visible: an average alone fades a chart's 1-px lines to white,
+    so each pixel mixes its block's average with the block's darkest colour."""
+    from PIL import Image, ImageFilter
+
+    k = THUMBNAIL_BLOCK
+    if image.width < width * k or image.height < height * k:
+        return image.resize((width, height), Image.Resampling.BOX)
+    fine = image.resize((width * k, height * k), Image.Resampling.BOX)
+    darkest = fine.filter(ImageFilter.MinFilter(k)).resize((width, height), Image.Resampling.NEAREST)
+    average = fine.resize((width, height), Image.Resampling.BOX)
+    return Image.blend(average, darkest, 0.65)
+
+
+def render_artifact(artifact: Artifact) -> RenderableType:
+    """An artifact's line in the log: its number and kinds, then a small thumbnail."""
+    head = Text.assemble(("▣ ", "bold magenta"), (f"{artifact.name}", "bold magenta"))
+    head.append(f" · {artifact.describe()}", style="magenta")
+    picture = picture_of(artifact)
+    if picture.image is None:
+        return Group(head, Text(picture.note, style="dim"))
+    return Group(head, thumbnail(picture.image))
+
+
+def render_result(result: Result, artifact: Artifact | None = None) -> RenderableType:
+    """One result, by kind: markdown, JSON, table, HTML as text, plain text; images noted.
+
+    An image or chart result (`artifact`) shows as its artifact line and a thumbnail.
+    """
     parts: list[RenderableType] = []
-    image = image_size(result)
-    if image:
-        parts.append(Text(f"▣ {image[0]} image {image[1]}", style="bold magenta"))
-    summary = chart_summary(result)
-    if summary:
-        parts.append(Text(f"▤ {summary}", style="bold magenta"))
+    if artifact is not None:
+        image = bool(result.png or result.jpeg or result.svg)
+        parts.append(render_artifact(artifact))
+    else:
+        image = image_size(result)
+        if image:
+            parts.append(Text(f"▣ {image[0]} image {image[1]}", style="bold magenta"))
+        summary = chart_summary(result)
+        if summary:
+            parts.append(Text(f"▤ {summary}", style="bold magenta"))
     if result.markdown:
         parts.append(Markdown(result.markdown))
     elif result.json is not None:

@@ -1,0 +1,506 @@
+"""Charts and images: artifacts of a run, previewed, drawn from their data, saved.
+
+The first tests exercise tui.core.artifacts on results built by the SDK's own `Result`
+(from chart payloads like the runtime sends); the rest drive the real app with Pilot
+against the session's local runtime: matplotlib, PIL, SVG and R results.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from e2b_code_interpreter.charts import BarChart, LineChart, _deserialize_chart
+from e2b_code_interpreter.models import Result
+from PIL import Image
+from textual.widgets import DataTable, Input, TabbedContent
+from textual_image.widget import HalfcellImage
+
+from tui.app import WorkbenchApp
+from tui.core.artifacts import (
+    Artifact,
+    artifacts_of,
+    axis_label,
+    chart_parts,
+    default_target,
+    existing,
+    save_plan,
+    stem_of,
+    target_from_input,
+    write_plan,
+)
+from tui.core.records import ExecutionRecord
+from tui.core.session import Session
+from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
+from tui.screens.artifacts import ArtifactsScreen
+from tui.screens.chart import ChartScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.preview import PreviewScreen
+from tui.screens.prompt import PromptScreen
+from tui.widgets.artifacts import ChartPlot
+from tui.widgets.output_log import RunBlock
+
+from .conftest import require_language
+
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.filterwarnings("ignore:Image.Image.getdata is deprecated:DeprecationWarning"),
+]
+
+MPL = "import matplotlib.pyplot as plt\nplt.close('all')\nfig, ax = plt.subplots()\n"
+LINE = MPL + (
+    "ax.plot([1, 2, 3, 4], [3, 5, 4, 6], label='north')\n"
+    "ax.plot([1, 2, 3, 4], [1, 2, 4, 3], label='south')\n"
+    "ax.set_title('Sales'); ax.set_xlabel('quarter'); ax.set_ylabel('revenue (k€)')\n"
+    "ax.legend()\nplt.show()"
+)
+BAR = MPL + "ax.bar(['apples', 'pears', 'plums'], [3, 1, 2], label='2024')\nax.set_title('Fruit')\nplt.show()"
+TWO_FIGURES = (
+    "import matplotlib.pyplot as plt\nplt.close('all')\n"
+    "fig, (left, right) = plt.subplots(1, 2)\n"
+    "left.plot([1, 2], [3, 4], label='l')\nright.bar(['u', 'v'], [5, 6])\nfig.suptitle('Both')\nplt.show()\n"
+    "fig2, ax2 = plt.subplots()\nax2.pie([1, 2, 3], labels=['x', 'y', 'z'])\nax2.set_title('Pie')\nplt.show()"
+)
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+    '<rect width="40" height="20" fill="#1f77b4"/></svg>'
+)
+# chart payloads the way the runtime sends them (see tests/test_results.py)
+LINE_CHART = {
+    "type": "line",
+    "title": "Lines",
+    "x_label": "time (s)",
+    "y_label": "speed",
+    "x_unit": "s",
+    "y_unit": "m/s",
+    "x_ticks": [1, 2],
+    "x_tick_labels": ["1", "2"],
+    "x_scale": "linear",
+    "y_ticks": [4, 6],
+    "y_tick_labels": ["4", "6"],
+    "y_scale": "linear",
+    "elements": [
+        {"label": "up", "points": [[1.0, 4.0], [2.0, 5.0]]},
+        {"label": "_child1", "points": [["2024-01-02T00:00:00", 1.0], ["2024-01-03T12:30:00", 2.0]]},
+    ],
+}
+BAR_CHART = {
+    "type": "bar",
+    "title": "Bars",
+    "x_label": None,
+    "y_label": "tons",
+    "x_unit": None,
+    "y_unit": None,
+    "elements": [
+        {"label": "a", "group": "2023", "value": 3.0},
+        {"label": "b", "group": "2023", "value": 1.0},
+        {"label": "a", "group": "2024", "value": 2.0},
+    ],
+}
+PIE_CHART = {
+    "type": "pie",
+    "title": "Pie",
+    "elements": [{"label": "x", "angle": 90.0, "radius": 1.0}, {"label": "y", "angle": 270.0, "radius": 1.0}],
+}
+BOX_CHART = {
+    "type": "box_and_whisker",
+    "title": "Boxes",
+    "x_label": "group",
+    "y_label": None,
+    "x_unit": None,
+    "y_unit": None,
+    "elements": [
+        {
+            "label": "A",
+            "min": 1.0,
+            "first_quartile": 2.25,
+            "median": 3.5,
+            "third_quartile": 4.75,
+            "max": 5.0,
+            "outliers": [20.0],
+        }
+    ],
+}
+
+
+def png_b64(width: int, height: int, color: str = "red") -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def record_with(*results: Result, count: int = 7) -> ExecutionRecord:
+    record = ExecutionRecord(seq=1, code="", context_id="c", language="python")
+    record.execution_count = count
+    record.results.extend(results)
+    return record
+
+
+# -- tui.core.artifacts on its own ------------------------------------------------------------
+
+
+def test_artifacts_are_image_and_chart_results_in_order():
+    text = Result(text="42", is_main_result=True)
+    line = Result(png=png_b64(8, 6), chart=LINE_CHART)
+    svg = Result(svg=SVG)
+    chart_only = Result(chart=BAR_CHART)
+    artifacts = artifacts_of(record_with(text, line, svg, chart_only))
+    assert [a.name for a in artifacts] == ["run-7-1", "run-7-2", "run-7-3"]
+    assert [a.kinds for a in artifacts] == [["png", "chart"], ["svg"], ["chart"]]
+    assert artifacts[0].describe() == "png 8×6 · line chart “Lines” (2 series)"
+    assert [suffix for suffix, _ in artifacts[0].files()] == [".png", ".chart.json"]
+    assert [suffix for suffix, _ in artifacts[1].files()] == [".svg"]
+    assert [suffix for suffix, _ in artifacts[2].files()] == [".chart.json"]
+
+
+def test_chart_parts_series_labels_and_tables():
+    (line,) = chart_parts(Result(chart=LINE_CHART).chart)
+    assert line.kind == "line" and line.title == "Lines"
+    assert (line.x_label, line.y_label) == ("time (s)", "speed (m/s)")  # the unit is said once
+    assert [s.label for s in line.series] == ["up", "series 2"]  # matplotlib's _child1 is no name
+    assert line.series[0].x == [1.0, 2.0] and line.series[0].y == [4.0, 5.0]
+    assert line.series[1].x == ["2024-01-02", "2024-01-03 12:30"]
+    assert line.categorical
+    assert line.columns == ["series", "time (s)", "speed (m/s)"]
+    assert line.rows[0] == ["up", "1", "4"]
+
+    (bar,) = chart_parts(Result(chart=BAR_CHART).chart)
+    assert [(s.label, s.x, s.y) for s in bar.series] == [
+        ("2023", ["a", "b"], [3.0, 1.0]),
+        ("2024", ["a"], [2.0]),
+    ]
+    assert bar.rows == [["2023", "a", "3"], ["2023", "b", "1"], ["2024", "a", "2"]]
+
+    (pie,) = chart_parts(Result(chart=PIE_CHART).chart)
+    assert pie.series[0].x == ["x", "y"] and pie.series[0].y == [25.0, 75.0]
+    assert pie.rows == [["x", "90", "25.0"], ["y", "270", "75.0"]]
+
+    (box,) = chart_parts(Result(chart=BOX_CHART).chart)
+    assert box.boxes[0].median == 3.5 and box.boxes[0].outliers == [20.0]
+    assert box.rows == [["A", "1", "2.25", "3.5", "4.75", "5", "20"]]
+
+    superchart = {"type": "superchart", "title": "Both", "elements": [LINE_CHART, BAR_CHART]}
+    assert [p.kind for p in chart_parts(Result(chart=superchart).chart)] == ["line", "bar"]
+
+
+def test_axis_label():
+    assert axis_label("time (s)", "s") == "time (s)"
+    assert axis_label("time", "s") == "time (s)"
+    assert axis_label(None, "kg") == "(kg)"
+    assert axis_label(None, None) == ""
+
+
+def test_save_never_overwrites_unless_asked(tmp_path: Path):
+    artifact = Artifact(3, 1, Result(png=png_b64(8, 6), svg=SVG, chart=LINE_CHART))
+    default = default_target(artifact, tmp_path)
+    assert default == tmp_path / "e2b-artifacts" / "run-3-1.png"
+    plan = save_plan(artifact, default)
+    assert [p.name for p, _ in plan] == ["run-3-1.png", "run-3-1.svg", "run-3-1.chart.json"]
+    assert write_plan(plan) == [p for p, _ in plan]
+    with Image.open(plan[0][0]) as image:
+        assert image.size == (8, 6)
+    # taken: the next default is a fresh name, and writing the same plan again refuses
+    assert default_target(artifact, tmp_path) == tmp_path / "e2b-artifacts" / "run-3-1-2.png"
+    plan[0][0].write_bytes(b"mine")
+    with pytest.raises(FileExistsError):
+        write_plan(plan)
+    assert plan[0][0].read_bytes() == b"mine"
+    assert existing(plan) == [p for p, _ in plan]
+    write_plan(plan, overwrite=True)
+    assert plan[0][0].read_bytes() == base64.b64decode(artifact.result.png)
+    assert not [p for p in plan[0][0].parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_typed_targets(tmp_path: Path):
+    artifact = Artifact(2, 4, Result(png=png_b64(4, 4)))
+    assert stem_of(Path("out/fig.chart.json")) == Path("out/fig")
+    assert stem_of(Path("out/fig.png")) == Path("out/fig")
+    assert stem_of(Path("out/fig")) == Path("out/fig")
+    assert target_from_input("figs/", artifact, tmp_path) == tmp_path / "figs" / "run-2-4.png"
+    assert target_from_input(str(tmp_path), artifact, tmp_path) == tmp_path / "run-2-4.png"
+    assert target_from_input("a.png", artifact, tmp_path) == tmp_path / "a.png"
+    assert target_from_input("  ", artifact, tmp_path) == default_target(artifact, tmp_path)
+    assert target_from_input("~/x.png", artifact, tmp_path) == Path.home() / "x.png"
+
+
+async def test_chart_screen_draws_every_kind():
+    """Each chart kind (and an empty series, an empty superchart) draws without a runtime."""
+    from textual.app import App
+
+    class Host(App):
+        CSS_PATH = str(Path(__file__).resolve().parent.parent / "tui" / "app.tcss")
+
+    empty_series = {**LINE_CHART, "elements": [*LINE_CHART["elements"], {"label": "_x", "points": []}]}
+    cases = {
+        "line": (empty_series, ["Lines", "up", "time (s)"]),
+        "bar": (BAR_CHART, ["Bars", "2023", "2024"]),
+        "pie": (PIE_CHART, ["x 25.0%", "y 75.0%"]),
+        "box": (BOX_CHART, ["Boxes", "A", "group"]),
+        "superchart": (
+            {"type": "superchart", "title": "Both", "elements": [BOX_CHART, PIE_CHART]},
+            ["Boxes"],
+        ),
+        "empty superchart": ({"type": "superchart", "title": "None", "elements": []}, []),
+    }
+    for name, (payload, words) in cases.items():
+        app = Host()
+        async with app.run_test(size=(100, 34)) as pilot:
+            app.push_screen(ChartScreen(Artifact(1, 1, Result(chart=payload))))
+            await pilot.pause(0.2)
+            plots = list(app.screen.query(ChartPlot))
+            drawn = "\n".join(plot_text(plot) for plot in plots)
+            for word in words:
+                assert word in drawn, (name, word, drawn)
+            assert bool(plots) == (name != "empty superchart")
+            await pilot.press("down", "right_square_bracket", "escape")
+
+
+# -- the app ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch) -> Path:
+    """Own buffers/history/config, half-block previews, and a working directory for saves."""
+    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("E2B_WORKBENCH_GRAPHICS", "halfblock")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+def make_app(runtime_url: str) -> WorkbenchApp:
+    return WorkbenchApp(session=Session(url=runtime_url))
+
+
+def body_text(block: RunBlock) -> str:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(block.query_one(".run-body").content)
+    return console.export_text()
+
+
+async def save_as(pilot, path: str | None) -> None:
+    """Answer the save prompt: a path, or Enter on the default (None)."""
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the save prompt")
+    if path is not None:
+        app.screen.query_one(Input).value = path
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: not isinstance(app.screen, PromptScreen), what="the prompt to close")
+
+
+async def test_line_and_bar_charts_preview_draw_and_save(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        assert app.graphics == "halfblock"
+        line = await run_and_wait(pilot, LINE)
+        bar = await run_and_wait(pilot, BAR)
+        assert line.status == bar.status == "ok"
+        (line_artifact,) = artifacts_of(line)
+        (bar_artifact,) = artifacts_of(bar)
+        assert line_artifact.kinds == ["png", "chart"] and isinstance(line_artifact.chart, LineChart)
+        assert bar_artifact.kinds == ["png", "chart"] and isinstance(bar_artifact.chart, BarChart)
+
+        # the block lists the artifact with a half-block thumbnail and its keys
+        block = app.log_view.blocks[line.seq]
+        text = body_text(block)
+        assert f"{line_artifact.name} · png " in text and "line chart “Sales” (2 series)" in text
+        assert text.count("▀") >= 10 * 10
+        assert "p preview · i interactive chart · s save" in text
+
+        # preview: full screen, half-block as configured
+        block.focus()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen), what="the preview")
+        image = app.screen.query_one("#preview-image")
+        assert isinstance(image, HalfcellImage)
+        assert image.size.width > 40 and image.size.height > 10  # scaled up to the screen
+        assert image.size.width <= 120 and image.size.height <= 40
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, PreviewScreen))
+
+        # interactive: plotext draws both series, titles and labels; the table has the data
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen), what="the chart")
+        await pilot.pause(0.2)
+        drawn = plot_text(app.screen.query_one(ChartPlot))
+        for word in ("Sales", "north", "south", "quarter", "revenue (k€)"):
+            assert word in drawn
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 8
+        assert [str(c.label) for c in table.columns.values()] == ["series", "quarter", "revenue (k€)"]
+        await pilot.press("down")
+        await wait_until(pilot, lambda: "north: 2, 5" in str(app.screen.query_one(".chart-mark").content))
+        await pilot.press("escape")
+
+        # the bar chart from the command palette's action (the last run with artifacts)
+        app.set_focus(None)
+        app.action_artifacts("chart")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen), what="the bar chart")
+        await pilot.pause(0.2)
+        drawn = plot_text(app.screen.query_one(ChartPlot))
+        assert "Fruit" in drawn and "apples" in drawn and "plums" in drawn
+        await pilot.press("escape")
+
+        # save: the default path, in ./e2b-artifacts
+        block.focus()
+        await pilot.press("s")
+        await save_as(pilot, None)
+        saved = home / "e2b-artifacts" / f"{line_artifact.name}.png"
+        await wait_until(pilot, saved.exists, what="the saved png")
+        with Image.open(saved) as image, Image.open(io.BytesIO(line_artifact.raster()[1])) as shown:
+            assert image.format == "PNG" and image.size == shown.size
+        chart_file = saved.with_name(f"{line_artifact.name}.chart.json")
+        again = _deserialize_chart(json.loads(chart_file.read_text()))
+        assert isinstance(again, LineChart)
+        assert again.to_dict() == line_artifact.chart.to_dict()
+        assert [e.label for e in again.elements] == ["north", "south"]
+        assert any("Saved" in n.message and str(saved.parent) in n.message for n in app._notifications)
+
+        # the same path again: asks; "no" keeps what is there, "yes" replaces it
+        saved.write_bytes(b"keep me")
+        await pilot.press("s")
+        await save_as(pilot, str(saved))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the overwrite question")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert saved.read_bytes() == b"keep me"
+        await pilot.press("s")
+        await save_as(pilot, "e2b-artifacts/")  # a folder: the default name in it, taken
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the overwrite question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: saved.read_bytes() != b"keep me", what="the replaced file")
+        with Image.open(saved) as image:
+            image.load()
+        await quit_app(pilot)
+
+
+def plot_text(plot: ChartPlot) -> str:
+    import plotext._utility as utility
+
+    return utility.uncolorize(plot.plt.build())
+
+
+async def test_several_artifacts_superchart_and_pie(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        record = await run_and_wait(pilot, TWO_FIGURES)
+        artifacts = artifacts_of(record)
+        assert [a.chart.type.value for a in artifacts] == ["superchart", "pie"]
+        # Ctrl+T: the artifacts of the last run, from anywhere
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen), what="the list")
+        assert app.screen.query_one(DataTable).row_count == 2
+        await pilot.press("i")  # the superchart
+        await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen))
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "part-1"
+        await pilot.press("right_square_bracket")
+        assert tabs.active == "part-2"
+        drawn = plot_text(app.screen.query_one("#part-2").query_one(ChartPlot))
+        assert "u" in drawn and "v" in drawn
+        await pilot.press("escape")
+        # on the block, with two artifacts, p asks which one
+        app.log_view.blocks[record.seq].focus()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen))
+        assert app.screen.artifact.result is artifacts[1].result
+        await pilot.press("i")  # from the preview straight to the pie's chart
+        await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen))
+        drawn = plot_text(app.screen.query_one(ChartPlot))
+        assert "x 16.7%" in drawn and "z 50.0%" in drawn
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_pil_image_and_svg(runtime_url, home, monkeypatch):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pil = await run_and_wait(pilot, "from PIL import Image\nImage.new('RGB', (64, 48), (200, 30, 30))")
+        (artifact,) = artifacts_of(pil)
+        assert "png" in artifact.kinds and artifact.chart is None
+        text = body_text(app.log_view.blocks[pil.seq])
+        assert "png 64×48" in text and "interactive" not in text
+        app.log_view.blocks[pil.seq].focus()
+        await pilot.press("i")  # no chart data: says so, opens nothing
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, ChartScreen)
+        assert any("no chart data" in n.message for n in app._notifications)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen))
+        assert isinstance(app.screen.query_one("#preview-image"), HalfcellImage)
+        await pilot.press("g")  # the next graphics mode, remembered for the next preview
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, PreviewScreen))
+        assert app.graphics == "auto"
+        await pilot.press("s")
+        await save_as(pilot, "pictures/red")
+        await wait_until(pilot, (home / "pictures" / "red.png").exists)
+        with Image.open(home / "pictures" / "red.png") as image:
+            assert image.size == (64, 48) and image.getpixel((5, 5)) == (200, 30, 30)
+        assert not (home / "pictures" / "red.jpg").exists()  # the png is the image; no twin
+
+        # an SVG without an SVG rasterizer: said clearly, and it can still be saved
+        monkeypatch.setitem(sys.modules, "cairosvg", None)
+        svg = await run_and_wait(pilot, f"from IPython.display import SVG, display\ndisplay(SVG({SVG!r}))")
+        (artifact,) = artifacts_of(svg)
+        assert artifact.kinds == ["svg"]
+        block = app.log_view.blocks[svg.seq]
+        assert "can be saved (s) but not previewed" in body_text(block)
+        block.focus()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen))
+        assert "not previewed" in str(app.screen.query_one("#preview-note").content)
+        await pilot.press("s")  # from the preview to saving
+        await save_as(pilot, None)
+        saved = home / "e2b-artifacts" / f"{artifact.name}.svg"
+        await wait_until(pilot, saved.exists)
+        assert saved.read_text() == SVG
+        await quit_app(pilot)
+
+
+async def test_r_plot(runtime_url, home):
+    require_language("r")
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot, ("python", "r"))
+        info = app._context_for_language("r")
+        app._bind(app.editor_pane.current(), info)
+        record = await run_and_wait(pilot, "plot(1:10, main = 'R plot')")
+        assert record.status == "ok", record.error
+        (artifact,) = artifacts_of(record)
+        assert "png" in artifact.kinds
+        app.log_view.blocks[record.seq].focus()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen))
+        assert isinstance(app.screen.query_one("#preview-image"), HalfcellImage)
+        await pilot.press("s")
+        await save_as(pilot, "r-plot.png")
+        saved = home / "r-plot.png"
+        await wait_until(pilot, saved.exists)
+        with Image.open(saved) as image, Image.open(io.BytesIO(artifact.raster()[1])) as shown:
+            assert image.format == "PNG" and image.size == shown.size
+        await quit_app(pilot)
+
+
+async def test_no_artifacts_yet_is_said(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+t")
+        assert not isinstance(app.screen, ArtifactsScreen)
+        assert any("No images or charts yet" in n.message for n in app._notifications)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Artifacts", "Preview image or chart", "Interactive chart", "Save image or chart"} <= titles
+        await quit_app(pilot)
