@@ -88,10 +88,12 @@ def test_settings_precedence_file_then_env_then_flags(monkeypatch, tmp_path):
     monkeypatch.setenv("E2B_WORKBENCH_METADATA", "owner=env")
     monkeypatch.setenv("E2B_WORKBENCH_KEYMAP", "interrupt=f6")
     monkeypatch.setenv("E2B_WORKBENCH_GRAPHICS", "halfblock")
+    monkeypatch.setenv("E2B_WORKBENCH_ENVS", "A=1,B=2")
     config = load_config(path)
     assert (config.template, config.sandbox_timeout, config.graphics) == ("from-env", 200, "halfblock")
     assert config.metadata == {"owner": "env", "team": "a"}
     assert config.keymap == {"run": "f5", "interrupt": "f6"}
+    assert config.envs == {"A": "1", "B": "2"}
     config = load_config(
         path, overrides={"template": "from-flag", "metadata": ["team=b"], "sandbox_timeout": 300}
     )
@@ -199,11 +201,22 @@ def test_keepalive_failure_is_recorded_not_raised(cloud):
 def test_cli_run_on_cloud_creates_runs_and_kills(cloud, tmp_path):
     script = tmp_path / "job.py"
     script.write_text("print('on the cloud path')\n")
-    done = cli("run", str(script), "--metadata", "job=ci", "--sandbox-timeout", "90", cwd=tmp_path)
+    done = cli(
+        "run",
+        str(script),
+        "--metadata",
+        "job=ci",
+        "--sandbox-timeout",
+        "90",
+        "--sandbox-env",
+        "STAGE=ci",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "on the cloud path" in done.stdout
     (create,) = cloud.created()
     assert create.body["metadata"] == {"job": "ci"} and create.body["timeout"] == 90
+    assert create.body["envVars"] == {"STAGE": "ci"}
     assert cloud.calls("DELETE", "/sandboxes/")
     assert GOOD_KEY not in done.stdout + done.stderr
 

@@ -86,6 +86,14 @@ def _add_cloud_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metadata", action="append", default=None, metavar="KEY=VALUE", help="metadata (repeatable)"
     )
+    parser.add_argument(
+        "--sandbox-env",
+        dest="envs",
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="an environment variable of the sandbox (repeatable)",
+    )
     parser.add_argument("--domain", default=None, help="E2B domain (default e2b.app)")
 
 
@@ -252,6 +260,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         template=config.template,
         sandbox_timeout=config.sandbox_timeout,
         metadata=dict(config.metadata),
+        envs=dict(config.envs),
         domain=config.domain,
         keep=True,
     )

@@ -110,6 +110,7 @@ class SandboxCommands:
             template=base.template or config.template,
             sandbox_timeout=base.sandbox_timeout if base.cloud else config.sandbox_timeout,
             metadata=dict(base.metadata or config.metadata),
+            envs=dict(base.envs or config.envs),
             domain=base.domain or config.domain,
             keep=base.keep,
         )

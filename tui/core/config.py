@@ -11,12 +11,15 @@ domain = "e2b.app"           # cloud: the E2B domain
 [metadata]                   # cloud: attached to sandboxes this app creates
 owner = "me"
 
+[envs]                       # cloud: environment variables of sandboxes this app creates
+PIP_INDEX_URL = "https://example.org/simple"
+
 [keymap]                     # binding id = keys (Textual keymap)
 run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
 
 Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _THEME, _GRAPHICS, _TEMPLATE,
-_SANDBOX_TIMEOUT, _DOMAIN, _METADATA ("k=v,k=v") and _KEYMAP ("id=keys;id=keys").
+_SANDBOX_TIMEOUT, _DOMAIN, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
 The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
 
@@ -44,6 +47,7 @@ class Config:
     sandbox_timeout: int = 300
     domain: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    envs: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
@@ -120,6 +124,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "sandbox_timeout": (_sandbox_seconds, "a whole number of seconds, at least 1"),
     "domain": (_text, "a domain such as e2b.app"),
     "metadata": (_table(","), "a table, or key=value pairs separated by commas"),
+    "envs": (_table(","), "a table, or NAME=value pairs separated by commas"),
     "keymap": (_table(";"), "a table of binding id = keys, or id=keys pairs separated by ';'"),
 }
 

@@ -34,6 +34,14 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="cloud: metadata for a new sandbox (repeatable)",
     )
+    group.add_argument(
+        "--sandbox-env",
+        dest="envs",
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="cloud: an environment variable of a new sandbox (repeatable)",
+    )
     group.add_argument("--domain", default=None, help="cloud: E2B domain (default e2b.app)")
     group.add_argument(
         "--keep", action="store_true", help="cloud: leave the sandbox running on exit and print its id"
@@ -46,6 +54,7 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "template",
         "sandbox_timeout",
         "metadata",
+        "envs",
         "domain",
         "run_timeout",
         "theme",

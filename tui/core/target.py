@@ -86,6 +86,7 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
         template=config.template,
         sandbox_timeout=config.sandbox_timeout,
         metadata=dict(config.metadata),
+        envs=dict(config.envs),
         domain=config.domain,
         keep=bool(getattr(args, "keep", False)),
     )
