@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from e2b_code_interpreter import AsyncSandbox, Sandbox
 
+from tests.fake_cloud import GOOD_KEY, FakeCloud, SandboxEdge
 from tui.runtime.languages import availability
 from tui.runtime.launcher import LocalRuntime
 
@@ -103,3 +104,22 @@ def require_language(language: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"{language} must be available in CI: {found.detail}; install: {found.install}")
         pytest.skip(f"{language} not available: {found.detail}")
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch) -> Path:
+    """Each test gets its own buffers, history and config."""
+    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def cloud(runtime_url, monkeypatch) -> Iterator[FakeCloud]:
+    """E2B_API_URL at the fake control plane, E2B_SANDBOX_URL at an edge in front of the runtime."""
+    with FakeCloud() as fake, SandboxEdge(runtime_url) as edge:
+        fake.edge = edge
+        monkeypatch.setenv("E2B_API_URL", fake.url)
+        monkeypatch.setenv("E2B_SANDBOX_URL", edge.url)
+        monkeypatch.setenv("E2B_API_KEY", GOOD_KEY)
+        monkeypatch.delenv("E2B_DEBUG", raising=False)
+        yield fake

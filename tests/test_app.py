@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tui.app import WorkbenchApp
@@ -16,13 +14,6 @@ from tui.widgets.output_log import RunBlock
 from tui.widgets.sidebar import ContextItem
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    """Each test gets its own buffers, history and config."""
-    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 def make_app(runtime_url: str) -> WorkbenchApp:

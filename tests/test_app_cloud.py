@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.fake_cloud import GOOD_KEY, FakeCloud, SandboxEdge
+from tests.fake_cloud import GOOD_KEY
 from tui.app import WorkbenchApp
 from tui.core.session import Session
 from tui.core.target import Target
@@ -16,23 +13,6 @@ from tui.screens.choice import ChoiceScreen
 from tui.screens.confirm import ConfirmScreen
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def cloud(runtime_url, monkeypatch) -> Iterator[FakeCloud]:
-    with FakeCloud() as fake, SandboxEdge(runtime_url) as edge:
-        fake.edge = edge
-        monkeypatch.setenv("E2B_API_URL", fake.url)
-        monkeypatch.setenv("E2B_SANDBOX_URL", edge.url)
-        monkeypatch.setenv("E2B_API_KEY", GOOD_KEY)
-        monkeypatch.delenv("E2B_DEBUG", raising=False)
-        yield fake
 
 
 def cloud_app(**target) -> WorkbenchApp:

@@ -46,10 +46,7 @@ from tui.widgets.output_log import RunBlock
 
 from .conftest import require_language
 
-pytestmark = [
-    pytest.mark.timeout(180),
-    pytest.mark.filterwarnings("ignore:Image.Image.getdata is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.timeout(180)
 
 MPL = "import matplotlib.pyplot as plt\nplt.close('all')\nfig, ax = plt.subplots()\n"
 LINE = MPL + (

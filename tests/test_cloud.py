@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fake_cloud import GOOD_KEY, FakeCloud, SandboxEdge
+from tests.fake_cloud import GOOD_KEY
 from tui.core.config import load_config
 from tui.core.session import Session
 from tui.core.target import KeepAlive, Target, TargetError, open_sandbox, target_from_args
@@ -23,18 +22,6 @@ from tui.core.target import KeepAlive, Target, TargetError, open_sandbox, target
 pytestmark = pytest.mark.timeout(180)
 
 CLI = [sys.executable, "-m", "tui"]
-
-
-@pytest.fixture
-def cloud(runtime_url, monkeypatch) -> Iterator[FakeCloud]:
-    """E2B_API_URL at the fake control plane, E2B_SANDBOX_URL at an edge in front of the runtime."""
-    with FakeCloud() as fake, SandboxEdge(runtime_url) as edge:
-        fake.edge = edge
-        monkeypatch.setenv("E2B_API_URL", fake.url)
-        monkeypatch.setenv("E2B_SANDBOX_URL", edge.url)
-        monkeypatch.setenv("E2B_API_KEY", GOOD_KEY)
-        monkeypatch.delenv("E2B_DEBUG", raising=False)
-        yield fake
 
 
 def cli(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
@@ -14,12 +13,6 @@ from tui.demo import wait_ready, wait_until
 from tui.screens.tool_call import ToolCallScreen
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch) -> Path:
-    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
 
 
 def shown(widget: Static) -> str:
