@@ -10,6 +10,7 @@ Textual's Pilot, and saves SVGs next to this file:
   chart.svg        a matplotlib chart in the log: its artifact line and thumbnail
   chart-preview.svg      the chart's image full-screen (p; half-block graphics)
   chart-interactive.svg  the chart drawn from its data, with its data table (i)
+  tool-call.svg    the tool-call view (F12): an LLM's run_code call, what ran, the JSON back
 
 What changes from run to run (ids, ports, paths, durations, times) is frozen first, so
 the pictures only change when the app does.
@@ -33,12 +34,14 @@ from textual.widgets import Input, TextArea  # noqa: E402
 
 from tui.app import WorkbenchApp  # noqa: E402
 from tui.core.session import Session  # noqa: E402
+from tui.core.tool import read_calls  # noqa: E402
 from tui.demo import freeze, quit_app, run_and_wait, wait_ready, wait_until  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.screens.chart import ChartScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
 from tui.screens.new_context import NewContextScreen  # noqa: E402
 from tui.screens.preview import PreviewScreen  # noqa: E402
+from tui.screens.tool_call import ToolCallScreen  # noqa: E402
 
 SIZE = (120, 40)
 LANGUAGES = ("python", "javascript", "bash")
@@ -190,7 +193,33 @@ async def make_charts(url: str, out: Path) -> None:
         await pilot.pause(0.3)
         save(app, out, "chart-interactive.svg")
         await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChartScreen), what="closing")
+
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolCallScreen), what="the tool-call view")
+        screen = app.screen
+        screen.query_one("#tool-input", TextArea).load_text(TOOL_CALL)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: screen.results, what="the tool call's result")
+        for result in screen.results:  # what changes from run to run
+            result["duration_s"], result["execution_count"] = 0.042, 7
+        calls, found = read_calls(TOOL_CALL)
+        screen.show(calls, screen.results, found)
+        await pilot.pause(0.3)
+        save(app, out, "tool-call.svg")
+        await pilot.press("escape")
         await quit_app(pilot)
+
+
+# an OpenAI-style tool call, as a model sends it
+TOOL_CALL = """{
+  "id": "call_7Qx2",
+  "type": "function",
+  "function": {
+    "name": "run_code",
+    "arguments": "{\\"language\\": \\"python\\", \\"code\\": \\"import statistics\\\\nxs = [3, 1, 4, 1, 5, 9]\\\\nprint('n =', len(xs))\\\\nstatistics.mean(xs)\\"}"
+  }
+}"""
 
 
 def main() -> None:
