@@ -49,6 +49,7 @@ class FakeCloud:
         self.requests: list[Request] = []
         self.sandboxes: dict[str, FakeSandbox] = {}
         self.fail_with: int | None = None  # answer every call with this status (429, 500, ...)
+        self.delay = 0.0  # seconds before answering (a slow or stuck control plane)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -162,16 +163,21 @@ class FakeCloud:
                 except ValueError:
                     body = {"raw": raw.decode(errors="replace")}
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if cloud.delay:
+                    time.sleep(cloud.delay)
                 with cloud.lock:
                     cloud.requests.append(Request(self.command, self.path, headers, body))
                     status, answer = cloud._answer(self.command, self.path, headers, body)
                 data = b"" if answer is None else json.dumps(answer).encode()
-                self.send_response(status)
-                if data:
-                    self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    if data:
+                        self.send_header("content-type", "application/json")
+                    self.send_header("content-length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the client gave up waiting (a test of timeouts)
+                    pass
 
             do_GET = do_POST = do_DELETE = _serve
 

@@ -315,3 +315,10 @@ async def test_mcp_server_on_cloud_runs_code_and_kills_on_exit(cloud, tmp_path):
     assert cloud.created()[0].body["metadata"] == {"via": "mcp"}
     sandbox_id = next(iter(cloud.sandboxes))
     cloud.wait_for("DELETE", f"/sandboxes/{sandbox_id}", timeout=30)
+
+
+def test_a_control_plane_that_does_not_answer_in_time_is_explained(cloud):
+    cloud.delay = 3
+    with pytest.raises(TargetError, match="did not answer in time"):
+        with open_sandbox(Target(mode="cloud", api_timeout=0.5)):
+            pass

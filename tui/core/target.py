@@ -55,6 +55,7 @@ class Target:
     envs: dict[str, str] = field(default_factory=dict)
     domain: str | None = None
     keep: bool = False  # cloud: leave a sandbox we created running on close
+    api_timeout: float | None = None  # cloud: seconds per call to E2B's API (None: the SDK's 60)
 
     @property
     def cloud(self) -> bool:
@@ -130,7 +131,10 @@ def explain_cloud(err: BaseException, target: Target | None = None) -> str:
             "Check the connection, or run with --local to use the local runtime."
         )
     if isinstance(err, httpx.TimeoutException):
-        return "E2B did not answer in time. Check the network and try again."
+        return (
+            "E2B's API did not answer in time: the network is slow or down, or E2B is having "
+            "trouble. Try again, or run with --local to use the local runtime."
+        )
     if isinstance(err, httpx.HTTPError):
         return f"Network error talking to E2B: {text or type(err).__name__}"
     return f"{type(err).__name__}: {text}"
@@ -156,6 +160,8 @@ def _cloud_opts(target: Target) -> dict[str, Any]:
     opts: dict[str, Any] = {"api_key": key, "debug": False}
     if target.domain:
         opts["domain"] = target.domain
+    if target.api_timeout:
+        opts["request_timeout"] = target.api_timeout
     return opts
 
 
