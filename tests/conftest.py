@@ -123,3 +123,15 @@ def cloud(runtime_url, monkeypatch) -> Iterator[FakeCloud]:
         monkeypatch.setenv("E2B_API_KEY", GOOD_KEY)
         monkeypatch.delenv("E2B_DEBUG", raising=False)
         yield fake
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the runtime gets the runtime's log tail in its report."""
+    report = yield
+    runtime = item.funcargs.get("runtime") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(runtime, LocalRuntime):
+        tail = runtime._log_tail(40)
+        if tail:
+            report.sections.append(("runtime log (last 40 lines)", tail))
+    return report

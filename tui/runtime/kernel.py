@@ -286,8 +286,9 @@ class Kernel:
     def forget(self, msg_id: str) -> None:
         self.waiters.pop(msg_id, None)
 
-    async def run_silent(self, code: str, timeout: float = 30.0) -> dict | None:
-        """Run setup code nobody sees; the reply content, or None if none came in time."""
+    async def run_silent(self, code: str, timeout: float = 30.0) -> dict:
+        """Run setup code nobody sees; the reply content (status "error" with the reason
+        in evalue when the kernel died or did not reply in time)."""
         msg_id, queue = self.execute_request(code, silent=True)
         reply = None
         idle = False
@@ -296,13 +297,18 @@ class Kernel:
                 while reply is None or not idle:
                     kind, msg = await queue.get()
                     if kind == "died":
-                        return None
+                        return {"status": "error", "ename": "KernelDied", "evalue": self.death_reason()}
                     if kind == "shell":
                         reply = msg["content"]
                     elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                         idle = True
         except TimeoutError:
-            pass
+            if reply is None:
+                reason = (
+                    f"no reply from the {self.spec.name} kernel within {timeout:g} s "
+                    f"(it is busy or hung).{self._log_excerpt(8)}"
+                )
+                return {"status": "error", "ename": "NoReply", "evalue": reason}
         finally:
             self.forget(msg_id)
         return reply

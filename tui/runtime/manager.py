@@ -191,7 +191,11 @@ class Runtime:
         try:
             await kernel.start()
             if spec.init_code:
-                await kernel.run_silent(spec.init_code)
+                reply = await kernel.run_silent(spec.init_code)
+                if reply.get("status") != "ok":  # never hand out a kernel that is hung or broken
+                    raise KernelStartError(
+                        f"the {spec.name} kernel failed its start-up code: {reply.get('evalue') or reply}"
+                    )
         except BaseException:
             self.kernels.discard(kernel)
             await kernel.shutdown()
@@ -399,8 +403,8 @@ class Runtime:
         if run.env:
             apply, revert = env_snippets(ctx.language, run.env)
             reply = await kernel.run_silent(apply)
-            if reply is None or reply.get("status") != "ok":
-                detail = (reply or {}).get("evalue", "no reply from the kernel")
+            if reply.get("status") != "ok":
+                detail = reply.get("evalue") or reply.get("ename") or "the kernel refused them"
                 run.emit(protocol.error_line("EnvVarsError", f"Could not set env vars: {detail}", ""))
                 if kernel.alive:
                     await kernel.run_silent(revert)
