@@ -20,6 +20,12 @@ from tui.runtime.launcher import LocalRuntime
 
 ALL_LANGUAGES = ["python", "javascript", "typescript", "r", "java", "bash"]
 
+# The suite runs the same on every machine: a developer's E2B_API_KEY (which would send the CLI
+# to E2B cloud), E2B_DEBUG/E2B_SANDBOX_URL or E2B_WORKBENCH_* settings (themes change snapshots)
+# are dropped; the tests that want them set their own.
+for _name in [n for n in os.environ if n.startswith("E2B_")]:
+    del os.environ[_name]
+
 
 def descendants(pid: int) -> set[int]:
     """Every live process below `pid` (from /proc), children of children included."""
