@@ -221,6 +221,10 @@ class SandboxCommands:
             await asyncio.to_thread(old.close)
             if old.closing_note:
                 self.notify(old.closing_note, title="Previous sandbox", timeout=20)
+            elif old.created and not old.gone:
+                self.notify(
+                    f"Sandbox {old.sandbox_id} was killed (it was created here).", title="Previous sandbox"
+                )
             self.session = Session(target=dataclasses.replace(target))
             self.starting.clear()
             self.sub_title = self.header_text()
