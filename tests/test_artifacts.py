@@ -501,3 +501,30 @@ async def test_no_artifacts_yet_is_said(runtime_url, home):
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Artifacts", "Preview image or chart", "Interactive chart", "Save image or chart"} <= titles
         await quit_app(pilot)
+
+
+async def test_many_artifacts_show_the_first_thumbnails_and_one_line_for_the_rest(runtime_url, home):
+    from tui.widgets.output_log import MAX_THUMBNAILS
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        count = MAX_THUMBNAILS + 3
+        record = await run_and_wait(
+            pilot,
+            "from PIL import Image\nfrom IPython.display import display\n"
+            f"for i in range({count}):\n    display(Image.new('RGB', (40 + i, 30), (20 * i, 90, 160)))",
+        )
+        assert len(artifacts_of(record)) == count
+        text = body_text(app.log_view.blocks[record.seq])
+        for artifact in artifacts_of(record):
+            assert artifact.name in text  # every artifact is listed...
+        # ...and only the first ones carry a thumbnail (a run of half-block rows under their line)
+        blocks, inside = 0, False
+        for line in text.splitlines():
+            pixels = bool(line.strip()) and set(line.strip()) <= set("▀▄█ ")
+            blocks += pixels and not inside
+            inside = pixels
+        assert blocks == MAX_THUMBNAILS
+        assert f"thumbnails of the first {MAX_THUMBNAILS}" in text
+        await quit_app(pilot)

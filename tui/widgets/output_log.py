@@ -27,6 +27,7 @@ FRAME = 1 / 30
 # it is done. The whole output is one key away (o).
 LIVE_LINES = (10, 30)
 DONE_LINES = (60, 60)
+MAX_THUMBNAILS = 4  # artifacts of one run shown with a thumbnail; the others get one line each
 STATUS_STYLE = {
     "running": "yellow",
     "ok": "green",
@@ -160,17 +161,24 @@ class RunBlock(Vertical, can_focus=True):
     def _render_results(self, results: list) -> RenderableType:
         artifacts = {id(a.result): a for a in artifacts_of(self.record)}
         parts = []
+        thumbnails = 0
         for result in results:  # each result is rendered once (thumbnails decode images)
             artifact = artifacts.get(id(result))
-            key = (id(result), artifact.name if artifact else None)
+            # a run that draws dozens of charts shows the first few as thumbnails, the rest as
+            # one line each: the block stays readable and cheap to repaint while it grows
+            with_thumbnail = artifact is not None and thumbnails < MAX_THUMBNAILS
+            thumbnails += with_thumbnail
+            key = (id(result), artifact.name if artifact else None, with_thumbnail)
             if key not in self._rendered:
-                self._rendered[key] = render_result(result, artifact)
+                self._rendered[key] = render_result(result, artifact, with_thumbnail)
             parts.append(self._rendered[key])
         if artifacts:
             charts = any(a.chart is not None for a in artifacts.values())
             keys = ["p preview"] + (["i interactive chart"] if charts else []) + ["s save"]
             if len(artifacts) > 1:
                 keys.append("a list")
+            if len(artifacts) > MAX_THUMBNAILS:
+                keys.append(f"thumbnails of the first {MAX_THUMBNAILS}")
             parts.append(Text(f"on this block: {' · '.join(keys)}", style="dim italic"))
         return Group(*parts)
 

@@ -168,17 +168,21 @@ def _shrink(image, width: int, height: int):  # noqa: ANN001, ANN202 - PIL image
     return Image.blend(average, darkest, 0.65)
 
 
-def render_artifact(artifact: Artifact) -> RenderableType:
-    """An artifact's line in the log: its number and kinds, then a small thumbnail."""
+def render_artifact(artifact: Artifact, with_thumbnail: bool = True) -> RenderableType:
+    """An artifact's line in the log: its number and kinds, then (unless told not to) a small thumbnail."""
     head = Text.assemble(("▣ ", "bold magenta"), (f"{artifact.name}", "bold magenta"))
     head.append(f" · {artifact.describe()}", style="magenta")
+    if not with_thumbnail:
+        return head
     picture = picture_of(artifact)
     if picture.image is None:
         return Group(head, Text(picture.note, style="dim"))
     return Group(head, thumbnail(picture.image))
 
 
-def render_result(result: Result, artifact: Artifact | None = None) -> RenderableType:
+def render_result(
+    result: Result, artifact: Artifact | None = None, with_thumbnail: bool = True
+) -> RenderableType:
     """One result, by kind: markdown, JSON, table, HTML as text, plain text; images noted.
 
     An image or chart result (`artifact`) shows as its artifact line and a thumbnail.
@@ -186,7 +190,7 @@ def render_result(result: Result, artifact: Artifact | None = None) -> Renderabl
     parts: list[RenderableType] = []
     if artifact is not None:
         image = bool(result.png or result.jpeg or result.svg)
-        parts.append(render_artifact(artifact))
+        parts.append(render_artifact(artifact, with_thumbnail))
     else:
         image = image_size(result)
         if image:
