@@ -140,3 +140,18 @@ async def test_switch_to_local_keeps_buffers_and_history(cloud, home):
         assert "'ran on cloud'" in codes and code in codes
         await quit_app(pilot)
     assert cloud.calls("DELETE", "/sandboxes/"), "leaving the cloud kills the sandbox we created"
+
+
+async def test_switch_from_local_to_cloud_from_the_palette(cloud, home, runtime_url):
+    app = WorkbenchApp(session=Session(url=runtime_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        assert app.sub_title.startswith("local · ")
+        await palette(pilot, "Switch to cloud")
+        await wait_until(pilot, lambda: app.session.mode == "cloud" and app.ready, timeout=60)
+        await wait_ready(pilot)
+        assert app.sub_title.startswith(f"cloud · {app.session.sandbox_id} · ")
+        record = await run_and_wait(pilot, "'now on the cloud'")
+        assert record.status == "ok"
+        await quit_app(pilot)
+    assert len(cloud.created()) == 1 and cloud.calls("DELETE", "/sandboxes/")

@@ -86,6 +86,14 @@ class SandboxCommands:
             ("New sandbox", "Create a new E2B cloud sandbox and switch to it", self.action_new_sandbox),
             ("Connect to sandbox", "Connect to a running E2B sandbox by its id", self.action_connect_sandbox),
         ]
+        if not cloud:
+            commands.append(
+                (
+                    "Switch to cloud",
+                    "Leave the local runtime, run on a new E2B cloud sandbox",
+                    self.action_new_sandbox,
+                )
+            )
         if cloud:
             commands += [
                 ("Extend sandbox", "Reset the sandbox's lifetime now", self.action_extend_sandbox),
