@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -17,17 +18,21 @@ import pytest
 from e2b_code_interpreter.charts import BarChart, LineChart, _deserialize_chart
 from e2b_code_interpreter.models import Result
 from PIL import Image
+from textual import events
+from textual.app import App
 from textual.widgets import DataTable, Input, TabbedContent
 from textual_image.widget import HalfcellImage
 
 from tui.app import WorkbenchApp
 from tui.core.artifacts import (
+    PREVIEW_MAX_SIDE,
     Artifact,
     artifacts_of,
     axis_label,
     chart_parts,
     default_target,
     existing,
+    picture_of,
     save_plan,
     stem_of,
     target_from_input,
@@ -41,7 +46,7 @@ from tui.screens.chart import ChartScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.preview import PreviewScreen
 from tui.screens.prompt import PromptScreen
-from tui.widgets.artifacts import ChartPlot
+from tui.widgets.artifacts import MAX_DRAWN_POINTS, ChartPlot, decimate
 from tui.widgets.output_log import RunBlock
 
 from .conftest import require_language
@@ -224,13 +229,14 @@ def test_typed_targets(tmp_path: Path):
     assert target_from_input("~/x.png", artifact, tmp_path) == Path.home() / "x.png"
 
 
+class Host(App):
+    """A bare app with the workbench's CSS, for screens that need no runtime."""
+
+    CSS_PATH = str(Path(__file__).resolve().parent.parent / "tui" / "app.tcss")
+
+
 async def test_chart_screen_draws_every_kind():
     """Each chart kind (and an empty series, an empty superchart) draws without a runtime."""
-    from textual.app import App
-
-    class Host(App):
-        CSS_PATH = str(Path(__file__).resolve().parent.parent / "tui" / "app.tcss")
-
     empty_series = {**LINE_CHART, "elements": [*LINE_CHART["elements"], {"label": "_x", "points": []}]}
     cases = {
         "line": (empty_series, ["Lines", "up", "time (s)"]),
@@ -254,6 +260,153 @@ async def test_chart_screen_draws_every_kind():
                 assert word in drawn, (name, word, drawn)
             assert bool(plots) == (name != "empty superchart")
             await pilot.press("down", "right_square_bracket", "escape")
+
+
+def line_chart(*series: list) -> dict:
+    """LINE_CHART with these series (lists of [x, y] points)."""
+    elements = [{"label": f"s{n}", "points": points} for n, points in enumerate(series)]
+    return {**LINE_CHART, "elements": elements}
+
+
+def test_image_data_that_is_not_base64_is_described_not_raised(tmp_path: Path):
+    """A result can carry any string as its png (display({'image/png': ...}, raw=True))."""
+    from tui.widgets.render import render_result, result_plain
+
+    broken = Artifact(1, 1, Result(png="not base64"))
+    assert broken.raster() is None and broken.undecodable() == ["png"]
+    assert broken.describe() == "png (not valid base64)"
+    assert "not valid base64" in picture_of(broken).note
+    assert broken.files() == []
+    render_result(broken.result, broken)  # the log's line for it
+    assert result_plain(broken.result, broken) == "[run-1-1 · png (not valid base64)]"
+    with pytest.raises(OSError, match="nothing to write"):
+        write_plan(save_plan(broken, default_target(broken, tmp_path)))
+    # a chart whose image is broken still saves its JSON, and says the chart can be drawn
+    with_chart = Artifact(1, 2, Result(png="@@@@", chart=LINE_CHART))
+    assert [suffix for suffix, _ in with_chart.files()] == [".chart.json"]
+    assert "press i" in picture_of(with_chart).note.lower()
+
+
+def test_pictures_are_bounded_and_their_problems_said_plainly():
+    wide = Artifact(1, 1, Result(png=png_b64(PREVIEW_MAX_SIDE * 2, 10)))
+    picture = picture_of(wide)
+    assert picture.image.size == (PREVIEW_MAX_SIDE, 5)  # shrunk to what a screen can show
+    assert wide.describe() == f"png {PREVIEW_MAX_SIDE * 2}×10"  # the result's own size is said
+    truncated = Artifact(1, 1, Result(png=base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 20).decode()))
+    note = picture_of(truncated).note
+    assert note.startswith("The png image cannot be read") and "object at 0x" not in note
+    # cut short after its header: its size is known, but it cannot be drawn
+    whole = base64.b64decode(png_b64(300, 200, "navy"))
+    cut = Artifact(1, 1, Result(png=base64.b64encode(whole[: len(whole) // 2]).decode()))
+    assert cut.describe() == "png 300×200"
+    picture = picture_of(cut)
+    assert picture.image is None and "truncated" in picture.note
+
+
+def test_an_svg_that_cannot_be_drawn_says_why():
+    pytest.importorskip("cairosvg")
+    unsized = Artifact(1, 1, Result(svg='<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'))
+    note = picture_of(unsized).note
+    assert "cannot be drawn" in note and "size is undefined" in note
+    assert "no SVG rasterizer" not in note  # it is installed: the SVG is the problem
+
+
+def test_save_errors_say_what_is_wrong_and_leave_nothing_half_written(tmp_path: Path):
+    artifact = Artifact(3, 1, Result(png=png_b64(8, 6), chart=LINE_CHART))
+    (tmp_path / "report").write_text("a file, not a folder")
+    with pytest.raises(NotADirectoryError, match="report is a file"):
+        write_plan(save_plan(artifact, tmp_path / "report" / "figs" / "fig.png"))
+    # a folder where the png would go: not offered for replacing, and said
+    (tmp_path / "fig.png").mkdir()
+    plan = save_plan(artifact, tmp_path / "fig.png")
+    assert existing(plan) == []
+    with pytest.raises(IsADirectoryError, match="fig.png is a folder"):
+        write_plan(plan)
+    assert not (tmp_path / "fig.chart.json").exists()
+    # the second file cannot be written: the first, made by this save, goes again
+    plan = [(tmp_path / "ok.png", b"png"), (tmp_path / "report" / "x.json", b"{}")]
+    with pytest.raises(NotADirectoryError):
+        write_plan(plan)
+    assert not (tmp_path / "ok.png").exists()
+    # a taken name is kept as it was, even when a later file fails during a replace
+    (tmp_path / "ok.png").write_bytes(b"mine")
+    with pytest.raises(NotADirectoryError):
+        write_plan(plan, overwrite=True)
+    assert (tmp_path / "ok.png").read_bytes() == b"png"  # replaced (asked for), not deleted
+
+
+def test_missing_x_values_are_missing_not_a_category():
+    """matplotlib sends NaN as null: `None` is no x category, and does not make x categorical."""
+    (part,) = chart_parts(Result(chart=line_chart([[None, None], [2.0, 2.0], [3.0, None]])).chart)
+    assert not part.categorical
+    assert math.isnan(part.series[0].x[0]) and part.series[0].x[1:] == [2.0, 3.0]
+
+
+def test_decimate_keeps_the_shape_of_a_long_series():
+    xs = [float(i) for i in range(100_000)]
+    ys = [math.sin(i / 1000) for i in range(100_000)]
+    ys[54_321] = 50.0  # one spike
+    kept_x, kept_y = decimate(xs, ys)
+    assert len(kept_x) <= MAX_DRAWN_POINTS
+    assert kept_x == sorted(kept_x)
+    assert max(kept_y) == 50.0 and min(kept_y) == min(ys)
+    assert decimate(xs[:10], ys[:10]) == (xs[:10], ys[:10])
+
+
+async def test_odd_chart_data_draws_or_says_why():
+    """Missing and infinite values, empty bars, huge numbers and 100k points: no traceback."""
+    many = [[float(i), math.sin(i / 1000)] for i in range(100_000)]
+    cases = {
+        "missing x and y": line_chart([[None, None], [2.0, 2.0], [3.0, 1.0]]),
+        "infinite": line_chart([[1.0, float("inf")], [2.0, 1.0], [3.0, 2.0]]),
+        "too big to scale": line_chart([[1e300, 1e308], [2e300, -1e308]]),
+        "no bars": {**BAR_CHART, "elements": []},
+        "missing bars": {**BAR_CHART, "elements": [{"label": "a", "group": "g", "value": None}]},
+        "missing slice": {**PIE_CHART, "elements": [{"label": "x", "angle": None, "radius": 1.0}]},
+        "missing box": {
+            **BOX_CHART,
+            "elements": [{**BOX_CHART["elements"][0], "median": None, "outliers": [None]}],
+        },
+        "100k points": line_chart(many),
+    }
+    for name, payload in cases.items():
+        app = Host()
+        async with app.run_test(size=(100, 34)) as pilot:
+            app.push_screen(ChartScreen(Artifact(1, 1, Result(chart=payload))))
+            await pilot.pause(0.2)
+            await pilot.press("down")
+            await pilot.pause(0.1)
+            mark = str(app.screen.query_one(".chart-mark").content)
+            if name == "missing x and y":
+                assert mark == "marked: s0: 2, 2", mark
+            await pilot.press("up")  # the first row: a point with no x nor y
+            await pilot.pause(0.1)
+            mark = str(app.screen.query_one(".chart-mark").content)
+            if name == "missing x and y":
+                assert mark == "s0: nan, nan: a missing value, not on the plot", mark
+            plot = app.screen.query_one(ChartPlot)
+            shown = str(plot.render())
+            if name == "too big to scale":
+                assert "cannot be drawn here" in shown and "in the table" in shown
+            else:
+                assert "cannot be drawn" not in shown, name
+            assert all(len(xs) <= MAX_DRAWN_POINTS for xs, _ys in plot._drawn)
+            await pilot.press("escape")
+
+
+async def test_a_block_can_be_updated_before_it_is_composed():
+    """The app's tick refreshes running blocks; one just added is not composed yet."""
+    record = record_with(Result(png=png_b64(8, 6)))
+    record.status = "running"
+    app = Host()
+    async with app.run_test(size=(100, 34)) as pilot:
+        block = RunBlock(record)
+        block.refresh_header()
+        block.refresh_block()
+        await app.mount(block)
+        await pilot.pause()
+        assert "run-7-1 · png 8×6" in body_text(block)
+        assert block.plain_text().endswith("[run-7-1 · png 8×6]")
 
 
 # -- the app ----------------------------------------------------------------------------
@@ -497,7 +650,7 @@ async def test_no_artifacts_yet_is_said(runtime_url, home):
         await wait_ready(pilot)
         await pilot.press("ctrl+t")
         assert not isinstance(app.screen, ArtifactsScreen)
-        assert any("No images or charts yet" in n.message for n in app._notifications)
+        assert any("No images or charts in the log" in n.message for n in app._notifications)
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert {"Artifacts", "Preview image or chart", "Interactive chart", "Save image or chart"} <= titles
         await quit_app(pilot)
@@ -527,4 +680,48 @@ async def test_many_artifacts_show_the_first_thumbnails_and_one_line_for_the_res
             inside = pixels
         assert blocks == MAX_THUMBNAILS
         assert f"thumbnails of the first {MAX_THUMBNAILS}" in text
+        await quit_app(pilot)
+
+
+async def test_an_image_whose_data_is_not_base64_is_said_not_a_crash(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        record = await run_and_wait(
+            pilot, "from IPython.display import display\ndisplay({'image/png': 'not base64'}, raw=True)"
+        )
+        (artifact,) = artifacts_of(record)
+        block = app.log_view.blocks[record.seq]
+        text = body_text(block)
+        assert f"{artifact.name} · png (not valid base64)" in text and "not valid base64." in text
+        block.focus()
+        await pilot.press("p")
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen), what="the preview")
+        assert "not valid base64" in str(app.screen.query_one("#preview-note").content)
+        await pilot.press("s")
+        await save_as(pilot, None)
+        await wait_until(
+            pilot,
+            lambda: any("Could not save: nothing to write" in n.message for n in app._notifications),
+            what="the save to be refused",
+        )
+        assert not (home / "e2b-artifacts").exists()
+        await quit_app(pilot)
+
+
+async def test_keys_typed_ahead_never_pile_up_dialogs(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        record = await run_and_wait(pilot, LINE)
+        assert artifacts_of(record)
+        app.log_view.blocks[record.seq].focus()
+        await pilot.pause()
+        for key in "ipipisipip":  # typed ahead: all queued before any dialog has opened or closed
+            app.post_message(events.Key(key, key))
+        await pilot.pause(0.5)
+        assert len(app.screen_stack) <= 2, app.screen_stack
+        while len(app.screen_stack) > 1:
+            await pilot.press("escape")
+            await pilot.pause(0.2)
         await quit_app(pilot)

@@ -146,3 +146,19 @@ def test_read_calls_prefers_tool_calls_and_falls_back_to_blocks():
         read_calls("Just prose, no code.")
     with pytest.raises(ToolInputError):
         read_calls("   ")
+
+
+def test_a_python_console_session_runs_its_prompted_lines_only():
+    session = "```pycon\n>>> x = 2\n>>> for i in range(2):\n...     print(i * x)\n...\n0\n2\n>>> x\n2\n```\n"
+    (block,) = runnable_blocks(session)
+    assert block.language == "python"
+    assert block.code == "x = 2\nfor i in range(2):\n    print(i * x)\n\nx"
+    # a python block that does not start with a prompt is code, `>>>` inside it included
+    (block,) = runnable_blocks('```python\nprint(">>> not a prompt")\n```\n')
+    assert block.code == 'print(">>> not a prompt")'
+
+
+def test_read_calls_takes_a_json_string_as_the_reply():
+    calls, found = read_calls(json.dumps("Run this:\n```sh\necho hi\n```"))
+    assert found == "code blocks"
+    assert calls[0].arguments == {"code": "echo hi", "language": "bash"}

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,13 @@ async def test_client_lists_tools_runs_code_and_manages_contexts(tmp_path: Path)
             "run_code", {"code": "1", "language": "python", "context_id": context_id}
         )
         assert structured(mismatch)["status"] == "invalid"
+        alias = structured(  # `sh` is bash, as in any run_code call
+            await client.call_tool(
+                "run_code", {"code": "echo ok", "language": "sh", "context_id": context_id}
+            )
+        )
+        assert (alias["status"], alias["stdout"]) == ("ok", "ok\n")
+        assert alias["warnings"] == ["language 'sh' was taken as 'bash'."]
 
         assert structured(await client.call_tool("remove_context", {"id": context_id}))["removed"]
         gone = await client.call_tool("run_code", {"code": "echo hi", "context_id": context_id})
@@ -91,12 +99,35 @@ async def test_client_lists_tools_runs_code_and_manages_contexts(tmp_path: Path)
 
         bad = await client.call_tool("create_context", {"language": "cobol"})
         assert bad.is_error and "Unknown language" in structured(bad)["error"]
+        missing = await client.call_tool("create_context", {})
+        assert missing.is_error and "Missing the `language`" in structured(missing)["error"]
+        created = structured(await client.call_tool("create_context", {"language": " Bash"}))
+        assert created["language"] == "bash"
+
+        for tool in ("restart_context", "remove_context"):
+            unknown = await client.call_tool(tool, {"id": "no-such-id"})
+            assert unknown.is_error
+            assert structured(unknown)["error"] == (
+                "No context 'no-such-id': list_contexts shows the ones there are."
+            )
 
 
-def rpc(proc: subprocess.Popen, message: dict) -> dict | None:
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "0"},
+    },
+}
+
+
+def rpc(proc: subprocess.Popen, message: dict, wait: bool = True) -> dict | None:
     proc.stdin.write(json.dumps(message) + "\n")
     proc.stdin.flush()
-    if "id" not in message:
+    if "id" not in message or not wait:
         return None
     return json.loads(proc.stdout.readline())
 
@@ -114,19 +145,7 @@ def test_server_stops_runtime_and_kernels_when_stdin_closes(tmp_path: Path):
         cwd=REPO,
     )
     try:
-        init = rpc(
-            proc,
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "test", "version": "0"},
-                },
-            },
-        )
+        init = rpc(proc, INITIALIZE)
         assert init["result"]["serverInfo"]["name"] == "e2b-workbench"
         rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         call = {"name": "run_code", "arguments": {"code": "print('up')"}}
@@ -142,6 +161,41 @@ def test_server_stops_runtime_and_kernels_when_stdin_closes(tmp_path: Path):
         assert proc.wait(timeout=60) == 0
         assert proc.stdout.read() == ""  # nothing but protocol on stdout
         assert "shutting down" in proc.stderr.read()
+        assert not wait_gone(kids), "the runtime or a kernel outlived the server"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_client_going_away_mid_run_ends_the_server_quietly(tmp_path: Path):
+    """The client dies (its pipes close) while a run is in flight: the server stops its runtime
+    and kernels, exits 0, and its stderr holds no traceback from the reply it could not send."""
+    env = {k: v for k, v in os.environ.items() if k != "E2B_API_KEY"}
+    env["E2B_WORKBENCH_HOME"] = str(tmp_path / "home")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "mcp", "--local", "--output-dir", str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        rpc(proc, INITIALIZE)
+        rpc(proc, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        call = {"name": "run_code", "arguments": {"code": "print('up')"}}
+        assert rpc(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})["result"]
+        kids = descendants(proc.pid)
+        call = {"name": "run_code", "arguments": {"code": "import time\ntime.sleep(60)"}}
+        rpc(proc, {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": call}, wait=False)
+        time.sleep(1)
+        proc.stdout.close()  # the client is gone: nobody reads, nobody writes
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        stderr = proc.stderr.read()
+        assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
         assert not wait_gone(kids), "the runtime or a kernel outlived the server"
     finally:
         if proc.poll() is None:

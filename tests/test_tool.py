@@ -22,6 +22,7 @@ from tui.core.tool import (
     execute_tool_call,
     execute_tool_calls,
     parse_tool_calls,
+    terminal_text,
     tool_definition,
     tool_reply,
 )
@@ -75,13 +76,16 @@ def test_call_shapes_are_all_understood():
     }
     anthropic = {"type": "tool_use", "id": "toolu_1", "name": "run_code", "input": {"code": "2"}}
     responses = {"type": "function_call", "call_id": "fc_1", "name": "run_code", "arguments": '{"code": "3"}'}
-    calls = parse_tool_calls([openai, anthropic, responses, {"code": "4"}])
+    llama = {"name": "run_code", "parameters": {"code": "5"}}  # what Llama models write
+    calls = parse_tool_calls([openai, anthropic, responses, {"code": "4"}, llama])
     assert [(c.id, c.source) for c in calls] == [
         ("call_1", "openai tool call"),
         ("toolu_1", "tool_use"),
         ("fc_1", "function_call"),
         (None, "arguments"),
+        (None, "function call"),
     ]
+    assert calls[4].arguments == {"code": "5"}
     message = {"role": "assistant", "content": None, "tool_calls": [openai]}
     assert [c.id for c in parse_tool_calls(json.dumps(message))] == ["call_1"]
     reply = {"role": "assistant", "content": [{"type": "text", "text": "Running it."}, anthropic]}
@@ -109,6 +113,7 @@ def run(sandbox, call, limits, **kwargs):
         (ToolCall('{"code": "1",'), "The arguments are not valid JSON"),
         (ToolCall("[1]"), "must be a JSON object"),
         (ToolCall({"code": "1"}, name="web_search", id="call_9"), "Unknown tool 'web_search'"),
+        ({"type": "tool_use", "id": "t", "input": {"code": "1"}}, "The call names no tool"),
     ],
 )
 def test_invalid_calls_are_results_not_exceptions(sandbox, limits, call, message):
@@ -254,6 +259,71 @@ def test_timeout_is_a_result_and_the_state_survives(sandbox, tmp_path):
     assert run(sandbox, {"code": "len(tool_state)"}, limits)["text"] == "4"
 
 
+def test_limits_cannot_be_negative():
+    for name in ("max_output_chars", "max_result_chars", "timeout"):
+        with pytest.raises(ValueError, match=name):
+            ToolLimits(**{name: -1})
+    ToolLimits(max_output_chars=0, timeout=0)  # 0 is fine: an empty excerpt, no time limit
+
+
+def test_terminal_text_is_what_a_terminal_shows():
+    assert (
+        terminal_text("\x1b[1;31mred\x1b[0m and \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\\n")
+        == "red and link\n"
+    )
+    assert terminal_text("\r10% |#\r50% |#####\r100% |##########\n") == "100% |##########\n"
+    assert terminal_text("loading...\rdone\n") == "doneing...\n"  # a shorter line leaves the rest
+    assert terminal_text("a\r\nb\r\n") == "a\nb\n"
+    assert terminal_text("bell\x07 nul\x00 tab\tkept \ufffd é 日本") == "bell nul tab\tkept \ufffd é 日本"
+
+
+def test_terminal_output_reaches_the_model_as_a_terminal_shows_it(sandbox, limits):
+    code = (
+        "import sys\n"
+        "for i in range(0, 101, 10):\n"
+        "    sys.stderr.write(f'\\r{i}% |' + '#' * (i // 10)); sys.stderr.flush()\n"
+        "sys.stderr.write('\\n')\n"
+        "print('\\x1b[1;32mPASS\\x1b[0m', flush=True)\n"
+        "import os; os.write(1, bytes(range(256)))"
+    )
+    result = run(sandbox, {"code": code}, limits)
+    assert result["status"] == "ok", result
+    assert result["stderr"] == "100% |##########\n"
+    assert result["stdout"].startswith("PASS\n\t\n")  # escapes and control characters gone
+    assert "\x1b" not in result["stdout"] and "\x00" not in result["stdout"]
+    assert "\ufffd" in result["stdout"]  # bytes that are not UTF-8 arrive replaced, still valid JSON
+
+
+def test_html_result_is_given_when_its_text_is_a_placeholder(sandbox, limits):
+    code = (
+        "from IPython.display import HTML, display\n"
+        "display(HTML('<b>bold</b>'))\n"
+        "import pandas as pd\n"
+        "pd.DataFrame({'a': [1, 2]})"
+    )
+    result = run(sandbox, {"code": code}, limits)
+    html, frame = result["results"]
+    assert html["text"] == "<IPython.core.display.HTML object>"
+    assert html["html"] == "<b>bold</b>"  # the only content there is
+    assert "html" not in frame and "a" in frame["text"]  # the text says it all: no html twice
+
+
+def test_unwritable_output_dir_is_a_warning_not_an_exception(sandbox, tmp_path):
+    not_a_dir = tmp_path / "a-file"
+    not_a_dir.write_text("")
+    limits = ToolLimits(output_dir=not_a_dir, max_output_chars=100)
+    code = "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()\nprint('y' * 500)"
+    result = run(sandbox, {"code": code}, limits)
+    assert result["status"] == "ok"
+    assert result["truncated"]["stdout"] == {"chars": 501, "path": None}
+    assert "it could not be saved" in result["stdout"]
+    assert "images" not in result["results"][0] and result["results"][0]["chart"]["type"] == "line"
+    assert [w.split(":")[0] for w in result["warnings"]] == [
+        "The full stdout could not be saved",
+        "The png image of result 1 could not be saved",
+    ]
+
+
 def test_calls_share_state_in_order(sandbox, limits):
     calls = parse_tool_calls([{"code": "shared_n = 20"}, {"code": "shared_n + 22"}])
     results = execute_tool_calls(sandbox, calls, limits=limits)
@@ -337,7 +407,80 @@ def test_cli_tool_call_unusable_input_exits_2():
     assert "not JSON" in done.stderr and "--from-markdown" in done.stderr
     done = run_cli("tool", "call", "--local", "--from-markdown", stdin="no code here")
     assert done.returncode == 2
-    assert "No runnable fenced code block" in done.stderr
+    assert "no runnable code block" in done.stderr
     done = run_cli("tool", "call", "--local", stdin='{"role": "assistant", "content": "hi"}')
     assert done.returncode == 2
     assert "No tool call" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "said"),
+    [
+        ('"print(1)"', "got a string"),  # JSON, but a string: not read as JSON a second time
+        ("null", "got null"),
+        ("42", "got a number"),
+        ("", "Nothing on stdin"),
+    ],
+)
+def test_cli_json_that_is_not_a_call_exits_2_saying_what_it_got(stdin, said):
+    done = run_cli("tool", "call", "--local", stdin=stdin)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_stdin_that_is_not_utf8_exits_2():
+    done = subprocess.run(
+        [*CLI, "tool", "call", "--local"],
+        input=b'{"code": "print(\xff)"}',
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
+    assert done.returncode == 2
+    assert b"stdin is not UTF-8 text (byte 0xff at offset 16)" in done.stderr
+
+
+def test_cli_negative_limits_are_usage_errors():
+    for flag in ("--timeout", "--max-output-chars", "--max-result-chars"):
+        done = run_cli("tool", "call", "--local", flag, "-1", stdin='{"code": "1"}')
+        assert done.returncode == 2
+        assert f"argument {flag}: must be 0 or more" in done.stderr
+
+
+@pytest.mark.timeout(240)
+def test_cli_from_markdown_runs_a_json_reply_s_tool_call_not_its_blocks(tmp_path: Path):
+    reply = {
+        "role": "assistant",
+        "content": [
+            {"type": "text", "text": "```py\nprint('block')\n```"},
+            {"type": "tool_use", "id": "toolu_md", "name": "run_code", "input": {"code": "print('tool')"}},
+        ],
+    }
+    stdin = "\ufeff" + json.dumps(reply)  # a byte-order mark, as some editors write, is dropped
+    done = run_cli("tool", "call", "--local", "--from-markdown", "--output-dir", str(tmp_path), stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["tool_call_id"], result["stdout"]) == ("toolu_md", "tool\n")
+
+
+@pytest.mark.timeout(240)
+def test_cli_reader_going_away_is_not_a_traceback(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k != "E2B_API_KEY"}
+    proc = subprocess.Popen(
+        [*CLI, "tool", "call", "--local", "--output-dir", str(tmp_path), "--max-output-chars", "1000000"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        proc.stdin.write(json.dumps({"code": "print('x' * 500_000)"}).encode())
+        proc.stdin.close()
+        assert proc.stdout.read(10) == b'{\n  "statu'  # like `| head -c 10`, then gone
+        proc.stdout.close()
+        assert proc.wait(timeout=180) == 141  # as SIGPIPE would
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Static, TextArea
 
 from tui.app import WorkbenchApp
-from tui.core.session import Session
+from tui.core.session import Session, SessionError
 from tui.demo import wait_ready, wait_until
 from tui.screens.tool_call import ToolCallScreen
 
@@ -84,5 +84,55 @@ async def test_tool_call_is_in_the_command_palette(runtime_url, home):
         await wait_ready(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Tool call" in titles
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, app.session_closed.is_set, what="the session to close")
+
+
+async def open_view(pilot, app: WorkbenchApp) -> ToolCallScreen:
+    await wait_ready(pilot)
+    await pilot.press("f12")
+    await wait_until(pilot, lambda: isinstance(app.screen, ToolCallScreen), what="the tool-call view")
+    assert isinstance(app.screen, ToolCallScreen)
+    return app.screen
+
+
+async def test_run_while_a_run_is_in_progress_says_so_and_lets_it_finish(runtime_url, home):
+    app = WorkbenchApp(session=Session(url=runtime_url))
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await open_view(pilot, app)
+        status = screen.query_one("#tool-status", Static)
+        slow = {"code": "import time\ntime.sleep(2)\nprint('first finished')"}
+        screen.query_one("#tool-input", TextArea).load_text(json.dumps(slow))
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: screen.running, what="the first run to start")
+        screen.query_one("#tool-input", TextArea).load_text('{"code": "print(2)"}')
+        await pilot.press("f5")
+        await pilot.pause(0.1)
+        assert "Still running" in shown(status)
+        await wait_until(pilot, lambda: screen.results, what="the first run to finish", timeout=60)
+        result = json.loads(screen.query_one("#tool-json", TextArea).text)
+        assert (result["status"], result["stdout"]) == ("ok", "first finished\n")  # not cancelled
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, app.session_closed.is_set, what="the session to close")
+
+
+async def test_status_line_shows_messages_as_written(runtime_url, home, monkeypatch):
+    app = WorkbenchApp(session=Session(url=runtime_url))
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await open_view(pilot, app)
+
+        def closed(coro):
+            coro.close()
+            raise SessionError("The session is closed [/not markup] [b]really[/b].")
+
+        monkeypatch.setattr(screen.session, "submit", closed)
+        screen.query_one("#tool-input", TextArea).load_text('{"code": "1"}')
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: not screen.running, what="the run to give up")
+        await pilot.pause(0.1)
+        assert app.is_running and app.screen is screen
+        said = shown(screen.query_one("#tool-status", Static))
+        assert "Could not run: The session is closed [/not markup] [b]really[/b]." in said
+        monkeypatch.undo()
         await pilot.press("ctrl+q")
         await wait_until(pilot, app.session_closed.is_set, what="the session to close")

@@ -501,7 +501,7 @@ class WorkbenchApp(SandboxCommands, App[int]):
         """`action` (list, preview, chart, save) on the artifacts of the selected or last run."""
         record = self._artifact_record()
         if record is None:
-            self.notify("No images or charts yet: a run that shows a plot or an image makes one.")
+            self.notify("No images or charts in the log: a run that shows a plot or an image makes one.")
             return
         self._run_artifacts(record, action)
 
@@ -509,6 +509,8 @@ class WorkbenchApp(SandboxCommands, App[int]):
         self._run_artifacts(message.record, message.action)
 
     def _run_artifacts(self, record: ExecutionRecord, action: str) -> None:
+        if isinstance(self.screen, ModalScreen):  # a key typed ahead while a dialog was closing
+            return
         artifacts = artifacts_of(record)
         run = f"Run [{record.execution_count or '*'}]"
         if not artifacts:
@@ -534,7 +536,9 @@ class WorkbenchApp(SandboxCommands, App[int]):
         self.open_artifact(message.artifact, message.action)
 
     def open_artifact(self, artifact: Artifact, action: str) -> None:
-        """Preview, draw (chart) or save one artifact."""
+        """Preview, draw (chart) or save one artifact (never on top of another dialog)."""
+        if isinstance(self.screen, ModalScreen):
+            return
         if action == "preview":
 
             def closed(mode: str | None) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .core.flags import add_target_arguments
 
@@ -345,19 +347,66 @@ def _add_tool_parsers(sub: argparse._SubParsersAction) -> None:
             help="where images and full outputs go (default: the user cache dir)",
         )
         command.add_argument(
-            "--timeout", type=float, default=None, help="seconds per run (default 300; 0 = no limit)"
+            "--timeout",
+            type=_non_negative(float),
+            default=None,
+            help="seconds per run (default 300; 0 = no limit)",
         )
         command.add_argument(
             "--max-output-chars",
-            type=int,
+            type=_non_negative(int),
             default=20_000,
             help="stdout/stderr kept in a result (default 20000)",
         )
         command.add_argument(
-            "--max-result-chars", type=int, default=10_000, help="text kept per result field (default 10000)"
+            "--max-result-chars",
+            type=_non_negative(int),
+            default=10_000,
+            help="text kept per result field (default 10000)",
         )
         command.add_argument("--cwd", default=None, help="local: the contexts' working directory")
         add_target_arguments(command)
+
+
+def _non_negative(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` that is 0 or more."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+        return value
+
+    return parse
+
+
+def _read_stdin_text() -> str:
+    """stdin as text: UTF-8 (a byte-order mark is dropped); ToolInputError if it is not."""
+    from .core.tool import ToolInputError
+
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ToolInputError(
+            f"stdin is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})."
+        ) from None
+
+
+def _print_json(payload: Any) -> int:
+    """Print `payload` as JSON on stdout: 0, or 141 (as SIGPIPE would) if the reader went away."""
+    import json
+
+    try:
+        print(json.dumps(payload, indent=2, ensure_ascii=False), flush=True)
+    except BrokenPipeError:
+        # nobody reads the rest: point stdout at /dev/null so the exit flush stays quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    return 0
 
 
 def _tool_limits(args: argparse.Namespace):
@@ -378,10 +427,10 @@ def cmd_tool(args: argparse.Namespace) -> int:
     from .core.target import TargetError, open_sandbox, target_from_args
     from .core.tool import (
         ToolInputError,
-        calls_from_markdown,
+        calls_in,
         execute_tool_calls,
         languages_for,
-        parse_tool_calls,
+        read_calls,
         tool_definition,
         tool_reply,
     )
@@ -389,19 +438,17 @@ def cmd_tool(args: argparse.Namespace) -> int:
     target = target_from_args(args)
     languages = languages_for(target.mode)
     if args.tool_command == "schema":
-        print(json.dumps(tool_definition(args.format, languages), indent=2))
-        return 0
-    text = sys.stdin.read()
+        return _print_json(tool_definition(args.format, languages))
     try:
-        if args.from_markdown:
-            calls, single = calls_from_markdown(text, args.default_language or None), False
-            if not calls:
-                raise ToolInputError("No runnable fenced code block in the reply.")
+        text = _read_stdin_text()
+        if args.from_markdown:  # a reply: its tool calls if it is JSON that holds some, else its blocks
+            calls, found = read_calls(text, args.default_language or None)
+            single = found == "tool calls" and isinstance(json.loads(text), dict) and len(calls) == 1
         else:
-            payload = json.loads(text) if text.strip() else None
-            if payload is None:
+            if not text.strip():
                 raise ToolInputError("Nothing on stdin: pipe a tool call or its arguments as JSON.")
-            calls = parse_tool_calls(payload)
+            payload = json.loads(text)
+            calls = calls_in(payload)
             single = isinstance(payload, dict) and len(calls) == 1
             if not calls:
                 raise ToolInputError(
@@ -426,8 +473,7 @@ def cmd_tool(args: argparse.Namespace) -> int:
         print("\ne2b-workbench: interrupted.", file=sys.stderr)
         return 130
     replies = [tool_reply(result, args.reply) for result in results]
-    print(json.dumps(replies[0] if single else replies, indent=2, ensure_ascii=False))
-    return 0
+    return _print_json(replies[0] if single else replies)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:

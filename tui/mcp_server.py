@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import mcp_types as types
+from e2b.exceptions import NotFoundException
 from e2b_code_interpreter import AsyncSandbox
 from e2b_code_interpreter.models import Context
 from mcp.server.lowlevel import Server
@@ -29,6 +31,7 @@ from .core.target import Target, TargetError, open_async_sandbox
 from .core.tool import (
     TOOL_DESCRIPTION,
     TOOL_NAME,
+    InvalidArguments,
     ToolCall,
     ToolLimits,
     aexecute_tool_call,
@@ -36,6 +39,7 @@ from .core.tool import (
     invalid_result,
     is_error,
     languages_for,
+    normalize_tool_language,
 )
 
 log = logging.getLogger("e2b-workbench.mcp")
@@ -59,6 +63,7 @@ class Workbench:
         self._lock = asyncio.Lock()
 
     async def sandbox(self) -> AsyncSandbox:
+        """The sandbox, opened on the first call (TargetError if it cannot be)."""
         async with self._lock:
             if self._sandbox is None:
                 log.info("opening the %s sandbox", self.target.mode)
@@ -66,6 +71,7 @@ class Workbench:
             return self._sandbox
 
     async def close(self) -> None:
+        """Close the sandbox: the local runtime and its kernels stop, a cloud sandbox is killed."""
         log.info("shutting down")
         await self._stack.aclose()
         self._sandbox = None
@@ -73,6 +79,7 @@ class Workbench:
     # -- tools ----------------------------------------------------------------------
 
     def tools(self) -> list[types.Tool]:
+        """The tools offered: run_code (with `context_id`) and the context management ones."""
         run_schema = input_schema(self.languages)
         run_schema["properties"]["context_id"] = {
             "type": "string",
@@ -121,9 +128,12 @@ class Workbench:
             return await self.run_code(arguments)
         sandbox = await self.sandbox()
         if name == "create_context":
-            language = arguments.get("language")
-            if language not in self.languages:
-                raise ToolFailure(f"Unknown language {language!r}: use one of {', '.join(self.languages)}.")
+            if not arguments.get("language"):
+                raise ToolFailure(f"Missing the `language`: one of {', '.join(self.languages)}.")
+            try:
+                language = normalize_tool_language(arguments["language"], self.languages, [])
+            except InvalidArguments as err:
+                raise ToolFailure(str(err)) from None
             cwd = arguments.get("cwd") or None
             ctx = await sandbox.create_code_context(cwd=cwd, language=language, request_timeout=180)
             return _context_json(ctx)
@@ -133,14 +143,18 @@ class Workbench:
             context_id = arguments.get("id")
             if not isinstance(context_id, str) or not context_id:
                 raise ToolFailure("Missing the context `id` (see list_contexts).")
-            if name == "restart_context":
-                await sandbox.restart_code_context(context_id)
-                return {"id": context_id, "restarted": True}
-            await sandbox.remove_code_context(context_id)
-            return {"id": context_id, "removed": True}
+            try:
+                if name == "restart_context":
+                    await sandbox.restart_code_context(context_id)
+                    return {"id": context_id, "restarted": True}
+                await sandbox.remove_code_context(context_id)
+                return {"id": context_id, "removed": True}
+            except NotFoundException:
+                raise ToolFailure(_no_context(context_id)) from None
         raise ToolFailure(f"Unknown tool {name!r}.")
 
     async def run_code(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """run_code's result JSON; with a `context_id`, in that context (its language must agree)."""
         arguments = dict(arguments)
         context_id = arguments.pop("context_id", None)
         call = ToolCall(arguments)
@@ -149,12 +163,15 @@ class Workbench:
         if context_id:
             found = {ctx.id: ctx for ctx in await sandbox.list_code_contexts()}.get(str(context_id))
             if found is None:
-                return invalid_result(
-                    call, f"No context {context_id!r}: list_contexts shows the ones there are."
-                )
+                return invalid_result(call, _no_context(context_id))
             asked = arguments.get("language")
-            if asked and asked != found.language:
-                return invalid_result(call, f"Context {context_id!r} runs {found.language}, not {asked}.")
+            if asked:
+                try:
+                    asked = normalize_tool_language(asked, self.languages, call.warnings)
+                except InvalidArguments as err:
+                    return invalid_result(call, str(err))
+                if asked != found.language:
+                    return invalid_result(call, f"Context {context_id!r} runs {found.language}, not {asked}.")
             arguments["language"] = found.language
             context = Context(found.id, found.language, found.cwd)
         return await aexecute_tool_call(
@@ -164,6 +181,10 @@ class Workbench:
 
 class ToolFailure(Exception):
     """A tool call that could not be served; the message goes to the client as an error result."""
+
+
+def _no_context(context_id: Any) -> str:
+    return f"No context {context_id!r}: list_contexts shows the ones there are."
 
 
 def _context_json(ctx: Context) -> dict[str, str]:
@@ -194,9 +215,7 @@ def build_server(workbench: Workbench) -> Server:
     async def call_tool(_ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         try:
             result = await workbench.call(params.name, dict(params.arguments or {}))
-        except ToolFailure as err:
-            return _tool_result({"error": str(err)}, True)
-        except TargetError as err:
+        except (ToolFailure, TargetError) as err:
             return _tool_result({"error": str(err)}, True)
         except Exception as err:  # an SDK or network failure, said in a sentence
             log.warning("tool %s failed: %s", params.name, err)
@@ -224,8 +243,13 @@ def _version() -> str:
 
 async def _serve(target: Target, limits: ToolLimits) -> None:
     server = build_server(Workbench(target, limits))
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+    try:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+    except* (BrokenPipeError, ConnectionResetError):
+        # the client went away while a reply was on its way: an end like any other
+        log.info("the client closed the connection")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # keep the exit flush quiet
 
 
 def serve_stdio(target: Target, limits: ToolLimits) -> int:

@@ -9,8 +9,10 @@ existing file unless asked).
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import json
+import math
 import os
 import re
 import tempfile
@@ -33,6 +35,7 @@ from .records import ExecutionRecord
 
 DEFAULT_FOLDER = "e2b-artifacts"
 RASTER_FORMATS = (("png", ".png"), ("jpeg", ".jpg"))
+PREVIEW_MAX_SIDE = 2048  # a bigger image is shrunk to this for showing: no screen needs more
 # suffixes a typed path may end in: the files of one artifact share the rest of the name
 KNOWN_SUFFIXES = (".chart.json", ".json", ".png", ".jpg", ".jpeg", ".svg")
 ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
@@ -72,15 +75,24 @@ class Artifact:
 
     @property
     def chart(self) -> Chart | None:
+        """The chart payload (`result.chart`), or None for a plain image."""
         return self.result.chart
 
     def raster(self) -> tuple[str, bytes] | None:
-        """(format, bytes) of the png, else the jpeg, if the result has one."""
+        """(format, bytes) of the png, else the jpeg: the first one whose base64 decodes."""
         for fmt, _suffix in RASTER_FORMATS:
-            value = getattr(self.result, fmt, None)
-            if value:
-                return fmt, base64.b64decode(value)
+            data = decode_base64(getattr(self.result, fmt, None))
+            if data is not None:
+                return fmt, data
         return None
+
+    def undecodable(self) -> list[str]:
+        """The image formats the result has whose data is not valid base64 (nothing to show or save)."""
+        return [
+            fmt
+            for fmt, _suffix in RASTER_FORMATS
+            if getattr(self.result, fmt, None) and decode_base64(getattr(self.result, fmt)) is None
+        ]
 
     def chart_json(self) -> str | None:
         """The chart exactly as the sandbox sent it (what `e2b_code_interpreter.charts` reads)."""
@@ -109,6 +121,7 @@ class Artifact:
         if raster is not None:
             size = image_size(raster[1])
             parts.append(f"{raster[0]} {size[0]}×{size[1]}" if size else f"{raster[0]} (unreadable)")
+        parts += [f"{fmt} (not valid base64)" for fmt in self.undecodable()]
         if self.result.svg:
             parts.append("svg")
         if self.chart is not None:
@@ -116,7 +129,18 @@ class Artifact:
         return " · ".join(parts)
 
 
+def decode_base64(value: str | None) -> bytes | None:
+    """The bytes of a base64 string; None when there is none or it is not base64."""
+    if not value:
+        return None
+    try:
+        return base64.b64decode(value) or None  # junk without base64 letters decodes to b""
+    except (binascii.Error, ValueError):
+        return None
+
+
 def is_artifact(result: Result) -> bool:
+    """True for a result with an image (png, jpeg, svg) or a chart."""
     return bool(result.png or result.jpeg or result.svg or result.chart is not None)
 
 
@@ -152,23 +176,33 @@ class Picture:
     note: str = ""
 
 
-def rasterize_svg(svg: str) -> Any | None:
-    """The SVG as a PIL image, if an SVG rasterizer (cairosvg) is installed; else None."""
+def rasterize_svg(svg: str, max_side: int = PREVIEW_MAX_SIDE) -> tuple[Any | None, str]:
+    """(the SVG as a PIL image, "") if it can be drawn, else (None, why not).
+
+    Drawing needs cairosvg (`pip install cairosvg`, which needs the cairo library). An SVG
+    too big for a cairo surface is drawn `max_side` pixels wide instead.
+    """
     try:
-        import cairosvg  # optional: `pip install cairosvg` (needs the cairo library)
+        import cairosvg
     except (ImportError, OSError):
-        return None
+        return None, "no SVG rasterizer is installed (pip install cairosvg)"
     from PIL import Image
 
-    try:
-        png = cairosvg.svg2png(bytestring=svg.encode(), output_width=None)
-        return Image.open(io.BytesIO(png))
-    except Exception:
-        return None
+    reason = ""
+    for size in ({}, {"output_width": max_side}):
+        try:
+            png = cairosvg.svg2png(bytestring=svg.encode(), **size)
+            return Image.open(io.BytesIO(png)), ""
+        except Exception as err:  # noqa: BLE001 - cairosvg raises parse, value and cairo errors
+            reason = str(err) or type(err).__name__
+            if "too big" not in reason:
+                break
+    return None, f"it cannot be drawn ({reason})"
 
 
-def picture_of(artifact: Artifact) -> Picture:
-    """The image to preview: the png/jpeg, else the SVG rasterized, else a note saying why not."""
+def picture_of(artifact: Artifact, max_side: int = PREVIEW_MAX_SIDE) -> Picture:
+    """The image to show, at most `max_side` pixels a side: the png/jpeg, else the SVG
+    rasterized, else a note saying why there is none."""
     from PIL import Image
 
     raster = artifact.raster()
@@ -176,21 +210,26 @@ def picture_of(artifact: Artifact) -> Picture:
         fmt, data = raster
         try:
             image = Image.open(io.BytesIO(data))
-            image.load()
+            image.load()  # here, where a broken image is caught, not when it is first drawn
+            image.thumbnail((max_side, max_side), Image.Resampling.BOX)
             return Picture(image, fmt)
-        except Exception as err:
-            return Picture(None, fmt, f"The {fmt} image cannot be read: {err}")
-    if artifact.result.svg:
-        image = rasterize_svg(artifact.result.svg)
+        except Exception as err:  # noqa: BLE001 - Pillow raises many kinds for a broken image
+            reason = "not an image Pillow knows" if isinstance(err, Image.UnidentifiedImageError) else err
+            note = f"The {fmt} image cannot be read: {reason}."
+    elif artifact.result.svg:
+        image, reason = rasterize_svg(artifact.result.svg, max_side)
         if image is not None:
+            image.thumbnail((max_side, max_side), Image.Resampling.BOX)
             return Picture(image, "svg")
-        return Picture(
-            None,
-            "svg",
-            "This SVG can be saved (s) but not previewed: no SVG rasterizer is installed "
-            "(pip install cairosvg).",
-        )
-    return Picture(None, "", "This chart has no image: press i to draw it from its data.")
+        fmt, note = "svg", f"This SVG can be saved (s) but not previewed: {reason}."
+    elif artifact.undecodable():
+        fmt = artifact.undecodable()[0]
+        note = f"The {fmt} image cannot be read: its data is not valid base64."
+    else:
+        return Picture(None, "", "This chart has no image: press i to draw it from its data.")
+    if artifact.chart is not None:
+        note += " Press i to draw the chart from its data."
+    return Picture(None, fmt, note)
 
 
 # -- charts ---------------------------------------------------------------------------
@@ -242,6 +281,7 @@ class ChartPart:
 
 
 def chart_kind(chart: Chart) -> str:
+    """The chart's type as the payload names it: `line`, `bar`, `box_and_whisker`, `superchart`..."""
     value = getattr(chart.type, "value", str(chart.type))
     return str(value or ChartType.UNKNOWN.value)
 
@@ -273,7 +313,10 @@ def number(value: Any) -> float:
 
 
 def _x_value(value: Any) -> float | str:
-    """An x value: a number, or a name; ISO timestamps shortened (`2024-01-02`, `… 12:30`)."""
+    """An x value: a number (NaN when missing), or a name; ISO timestamps shortened
+    (`2024-01-02`, `… 12:30`)."""
+    if value is None:
+        return math.nan
     if isinstance(value, bool | int | float):
         return float(value)
     try:
@@ -413,8 +456,9 @@ def _primary_suffix(artifact: Artifact) -> str:
 
 
 def existing(plan: list[tuple[Path, bytes]]) -> list[Path]:
-    """The files of a plan that are already there (a save would replace them)."""
-    return [path for path, _data in plan if path.exists()]
+    """The files of a plan that are already there (a save would replace them; a folder in the
+    way is not replaced, and `write_plan` says so)."""
+    return [path for path, _data in plan if path.exists() and not path.is_dir()]
 
 
 def default_target(artifact: Artifact, cwd: Path | None = None) -> Path:
@@ -424,7 +468,7 @@ def default_target(artifact: Artifact, cwd: Path | None = None) -> Path:
     for n in range(1, 1000):
         stem = artifact.name if n == 1 else f"{artifact.name}-{n}"
         target = folder / f"{stem}{suffix}"
-        if not existing(save_plan(artifact, target)):
+        if not any(path.exists() for path, _data in save_plan(artifact, target)):
             return target
     return folder / f"{artifact.name}{suffix}"
 
@@ -433,22 +477,48 @@ def write_plan(plan: list[tuple[Path, bytes]], overwrite: bool = False) -> list[
     """Write every file of a plan; without `overwrite`, nothing is written if one exists.
 
     Raises FileExistsError (before writing anything, or if a file appears meanwhile) when a
-    file is there and `overwrite` is false. Replacing is atomic: a reader never sees half a file.
+    file is there and `overwrite` is false; other OSErrors (with a message that says what is
+    wrong) when there is nothing to write or a file cannot be written, after removing the
+    files this call created. Replacing is atomic: a reader never sees half a file.
     """
+    if not plan:
+        raise OSError("nothing to write (the result's image data is not valid base64)")
+    folders = [path for path, _data in plan if path.is_dir()]
+    if folders:
+        raise IsADirectoryError(f"{folders[0]} is a folder")
     if not overwrite:
         taken = existing(plan)
         if taken:
             raise FileExistsError(taken[0])
     written: list[Path] = []
-    for path, data in plan:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if overwrite:
-            _replace(path, data)
-        else:
-            with open(path, "xb") as handle:  # x: fails if someone made the file meanwhile
-                handle.write(data)
-        written.append(path)
+    created: list[Path] = []
+    try:
+        for path, data in plan:
+            _make_folder(path.parent)
+            if overwrite:
+                new = not path.exists()
+                _replace(path, data)
+            else:
+                new = True
+                with open(path, "xb") as handle:  # x: fails if someone made the file meanwhile
+                    handle.write(data)
+            written.append(path)
+            if new:
+                created.append(path)
+    except BaseException:
+        for path in created:  # all or nothing: no half-saved artifact is left behind
+            path.unlink(missing_ok=True)
+        raise
     return written
+
+
+def _make_folder(folder: Path) -> None:
+    """Create `folder` (and its parents); a file in the way is an error that names it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file has the name of the folder, or of a parent
+        blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise NotADirectoryError(f"{blocking} is a file, not a folder") from None
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -4,7 +4,9 @@ Fences follow CommonMark (``` or ~~~, three or more, closed by a fence of the sa
 character at least as long, so a ```` fence can hold ``` lines), made lenient where
 model replies need it: fences indented inside list items are recognised at any depth,
 and a fence left open at the end of the reply (a cut-off answer) still yields its
-block, marked `closed=False`.
+block, marked `closed=False`. A python block written as a console session (`>>> ` and
+`... ` prompts, as `pycon` blocks are) runs its prompted lines only: the lines without a
+prompt are the session's output, not code.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ TAG_LANGUAGES = {
 
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _TAG = re.compile(r"[A-Za-z0-9_+#-]+")
+_PROMPT = re.compile(r"^(>>>|\.\.\.)( |$)")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,16 @@ def _dedent(line: str, indent: int) -> str:
     return line[removed:]
 
 
+def _console_code(code: str) -> str:
+    """The code of a python console session (`>>> x = 1`, `... `, output lines): its prompted
+    lines without the prompts. Code that does not start with a `>>>` prompt is returned as is."""
+    lines = code.splitlines()
+    first = next((line for line in lines if line.strip()), "")
+    if not first.startswith(">>>"):
+        return code
+    return "\n".join(_PROMPT.sub("", line, count=1) for line in lines if _PROMPT.match(line))
+
+
 def extract_code_blocks(markdown: str, default_language: str | None = "python") -> list[CodeBlock]:
     """Every fenced block of `markdown`, in order; untagged blocks run in `default_language`.
 
@@ -117,7 +130,10 @@ def extract_code_blocks(markdown: str, default_language: str | None = "python") 
             body.append(_dedent(lines[i], indent))
             i += 1
         code = "\n".join(body)
-        blocks.append(CodeBlock(code, language_for_tag(tag, default_language), tag, start + 1, closed))
+        language = language_for_tag(tag, default_language)
+        if language == "python":
+            code = _console_code(code)
+        blocks.append(CodeBlock(code, language, tag, start + 1, closed))
     return blocks
 
 

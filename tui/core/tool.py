@@ -16,12 +16,17 @@ Decisions worth knowing:
   `truncated` and `warnings` appear only when they say something.
 - Images (png, jpeg, svg) are saved to files and referenced by path, never inlined.
   Long text is cut to its first and last characters around a marker, and the whole
-  text is kept in a file whose path the result gives.
+  text is kept in a file whose path the result gives. A file that cannot be written
+  becomes a warning in the result, never an exception.
+- stdout, stderr and the error read as a terminal would show them: ANSI escapes and
+  other control characters removed, and a line rewritten with `\r` (a progress bar)
+  kept as its final state only, so a model does not pay for every frame.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -37,7 +42,7 @@ from e2b_code_interpreter.models import Context, Execution, ExecutionError, Outp
 from ..runtime.languages import LANGUAGES
 from . import paths
 from .extract import TAG_LANGUAGES, runnable_blocks
-from .headless import ImageSaver
+from .headless import IMAGE_FORMATS, ImageSaver
 from .session import explain
 
 TOOL_NAME = "run_code"
@@ -133,24 +138,27 @@ class ToolCall:
 
 
 _CALL_TYPES = ("function", "tool_use", "function_call")
+_ARGUMENT_KEYS = ("arguments", "input", "parameters")
 
 
 def _call_id(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def _calls_in(item: Any) -> list[ToolCall]:
+def calls_in(item: Any) -> list[ToolCall]:
+    """The calls in parsed JSON (a call, its arguments, a message, or a list of them); [] when
+    it holds none (a text-only message); ToolInputError when it is not an object or array."""
     if isinstance(item, list):
-        return [call for element in item for call in _calls_in(element)]
+        return [call for element in item for call in calls_in(element)]
     if not isinstance(item, dict):
         raise ToolInputError(
             f"Expected a tool call, its arguments, or a list of them; got {_a_json_type(item)}."
         )
     kind = item.get("type")
     if isinstance(item.get("choices"), list):  # an OpenAI chat completion
-        return _calls_in([c.get("message") for c in item["choices"] if isinstance(c, dict)])
+        return calls_in([c.get("message") for c in item["choices"] if isinstance(c, dict)])
     if isinstance(item.get("tool_calls"), list):  # an OpenAI assistant message
-        return _calls_in(item["tool_calls"])
+        return calls_in(item["tool_calls"])
     if kind == "tool_use":  # an Anthropic content block
         return [ToolCall(item.get("input"), str(item.get("name", "")), _call_id(item.get("id")), "tool_use")]
     if kind == "function_call":  # an OpenAI Responses output item
@@ -160,12 +168,13 @@ def _calls_in(item: Any) -> list[ToolCall]:
         function = item["function"]
         name = str(function.get("name", ""))
         return [ToolCall(function.get("arguments"), name, _call_id(item.get("id")), "openai tool call")]
-    if "name" in item and ("arguments" in item or "input" in item) and "code" not in item:
-        arguments = item.get("arguments", item.get("input"))
+    if "name" in item and any(key in item for key in _ARGUMENT_KEYS) and "code" not in item:
+        # a bare function call: {"name", "arguments"}, or Llama's {"name", "parameters"}
+        arguments = next(item[key] for key in _ARGUMENT_KEYS if key in item)
         return [ToolCall(arguments, str(item["name"]), _call_id(item.get("id")), "function call")]
     if "code" not in item and (isinstance(item.get("content"), list) or isinstance(item.get("output"), list)):
         # an Anthropic message, or an OpenAI Responses response: the calls among its blocks
-        return _calls_in(item.get("content") if isinstance(item.get("content"), list) else item["output"])
+        return calls_in(item.get("content") if isinstance(item.get("content"), list) else item["output"])
     if kind is not None and kind not in _CALL_TYPES and "code" not in item:
         return []  # a text, thinking or reasoning block: not a call
     if item.get("role") is not None and "code" not in item:
@@ -198,7 +207,7 @@ def parse_tool_calls(payload: Any) -> list[ToolCall]:
             payload = json.loads(payload)
         except json.JSONDecodeError as err:
             raise ToolInputError(f"The input is not JSON: {err}.") from err
-    return _calls_in(payload)
+    return calls_in(payload)
 
 
 def calls_from_markdown(markdown: str, default_language: str | None = DEFAULT_LANGUAGE) -> list[ToolCall]:
@@ -228,10 +237,12 @@ def read_calls(text: str, default_language: str | None = DEFAULT_LANGUAGE) -> tu
     except json.JSONDecodeError:
         payload = None
     if isinstance(payload, (dict, list)):
-        calls = _calls_in(payload)
+        calls = calls_in(payload)
         if calls:
             return calls, "tool calls"
         markdown = _reply_text(payload)
+    elif isinstance(payload, str):  # a reply given as a JSON string: its text is the reply
+        markdown = payload
     calls = calls_from_markdown(markdown, default_language)
     if not calls:
         raise ToolInputError("No tool call and no runnable code block found in the input.")
@@ -248,6 +259,8 @@ class InvalidArguments(ValueError):
 
 @dataclass
 class ValidCall:
+    """A call that passed validation: the code to run, its runtime language, what to tell the model."""
+
     code: str
     language: str
     id: str | None
@@ -297,6 +310,8 @@ def normalize_tool_language(value: Any, languages: Sequence[str], warnings: list
 def validate_call(call: ToolCall, languages: Sequence[str] | None = None) -> ValidCall:
     """Check a call's name and arguments; InvalidArguments says what is wrong."""
     languages = list(LANGUAGES if languages is None else languages)
+    if not call.name:
+        raise InvalidArguments(f"The call names no tool: call {TOOL_NAME!r}.")
     if call.name != TOOL_NAME:
         raise InvalidArguments(f"Unknown tool {call.name!r}: the only tool here is {TOOL_NAME!r}.")
     arguments = call.arguments
@@ -342,7 +357,14 @@ class ToolLimits:
     output_dir: Path | None = None  # images and full outputs; default: the user cache dir
     timeout: float | None = None  # seconds per run; None: the SDK's default (300 s); 0: no limit
 
+    def __post_init__(self) -> None:
+        for name in ("max_output_chars", "max_result_chars", "timeout"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be 0 or more, got {value}.")
+
     def folder(self) -> Path:
+        """Where images and full outputs are written."""
         return Path(self.output_dir) if self.output_dir else paths.cache_dir() / "tool-outputs"
 
 
@@ -353,23 +375,59 @@ def _new_run_id() -> str:
 class _Clipper:
     """Cuts long text to its head and tail and keeps the whole text in a file."""
 
-    def __init__(self, limits: ToolLimits, run_id: str):
+    def __init__(self, limits: ToolLimits, run_id: str, warnings: list[str]):
         self.limits = limits
         self.run_id = run_id
+        self.warnings = warnings
         self.truncated: dict[str, dict[str, Any]] = {}
 
     def clip(self, text: str, name: str, limit: int) -> str:
+        """`text`, or its first and last `limit` characters around a marker naming the full copy."""
         if len(text) <= limit:
             return text
-        folder = paths.ensure(self.limits.folder())
-        path = folder / f"{self.run_id}-{name}.txt"
-        path.write_text(text, encoding="utf-8", errors="replace")
         head = limit // 2
         tail = limit - head
         omitted = len(text) - head - tail
-        self.truncated[name] = {"chars": len(text), "path": str(path)}
-        marker = f"\n[... {omitted} characters truncated; the full {name} is in {path} ...]\n"
+        try:
+            path = paths.ensure(self.limits.folder()) / f"{self.run_id}-{name}.txt"
+            path.write_text(text, encoding="utf-8", errors="replace")
+        except OSError as err:
+            self.truncated[name] = {"chars": len(text), "path": None}
+            self.warnings.append(f"The full {name} could not be saved: {err}.")
+            where = "it could not be saved"
+        else:
+            self.truncated[name] = {"chars": len(text), "path": str(path)}
+            where = f"the full {name} is in {path}"
+        marker = f"\n[... {omitted} characters truncated; {where} ...]\n"
         return text[:head] + marker + (text[-tail:] if tail else "")
+
+
+_ESCAPE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erase line
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
+    r"|\x1b[@-Z\\-_]"  # other two-character escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def terminal_text(text: str) -> str:
+    """`text` as a terminal shows it, for a model to read: escape sequences and control
+    characters removed, and each line rewritten with `\r` reduced to what it finally shows."""
+    if not text:
+        return text
+    text = _ESCAPE.sub("", text).replace("\r\n", "\n")
+    if "\r" in text:
+        text = "\n".join(_overwrite(line) for line in text.split("\n"))
+    return _CONTROL.sub("", text)
+
+
+def _overwrite(line: str) -> str:
+    """What a terminal line shows after carriage returns: each part overwrites the start."""
+    shown = ""
+    for part in line.split("\r"):
+        shown = part + shown[len(part) :]
+    return shown
 
 
 def chart_summary(chart: Any) -> dict[str, Any]:
@@ -479,13 +537,14 @@ class _Run:
     def finish(self, execution: Execution | None, failure: BaseException | None = None) -> dict[str, Any]:
         duration = time.monotonic() - self.started
         limits = self.limits
-        clipper = _Clipper(limits, self.run_id)
+        warnings = list(self.call.warnings)
+        clipper = _Clipper(limits, self.run_id, warnings)
         result = _base_result(self.call.id, self.call.language)
-        result["stdout"] = clipper.clip("".join(self.stdout), "stdout", limits.max_output_chars)
-        result["stderr"] = clipper.clip("".join(self.stderr), "stderr", limits.max_output_chars)
+        for stream, chunks in (("stdout", self.stdout), ("stderr", self.stderr)):
+            result[stream] = clipper.clip(terminal_text("".join(chunks)), stream, limits.max_output_chars)
         saver = ImageSaver(limits.folder(), self.run_id)
         for index, item in enumerate(self.results, 1):
-            entry = self._result_entry(item, index, clipper, saver)
+            entry = self._result_entry(item, index, clipper, saver, warnings)
             result["results"].append(entry)
             if item.is_main_result and item.text is not None and result["text"] is None:
                 result["text"] = entry.get("text")
@@ -493,8 +552,8 @@ class _Run:
             result["status"] = "error"
             result["error"] = _error_json(
                 self.error.name,
-                clipper.clip(self.error.value or "", "error", limits.max_result_chars),
-                clipper.clip(self.error.traceback or "", "traceback", limits.max_output_chars),
+                clipper.clip(terminal_text(self.error.value or ""), "error", limits.max_result_chars),
+                clipper.clip(terminal_text(self.error.traceback or ""), "traceback", limits.max_output_chars),
             )
         if failure is not None:
             result.update(_failure(failure, limits.timeout))
@@ -502,11 +561,14 @@ class _Run:
         result["duration_s"] = round(duration, 3)
         if clipper.truncated:
             result["truncated"] = clipper.truncated
-        if self.call.warnings:
-            result["warnings"] = list(self.call.warnings)
+        if warnings:
+            result["warnings"] = warnings
         return result
 
-    def _result_entry(self, item: Result, index: int, clipper: _Clipper, saver: ImageSaver) -> dict[str, Any]:
+    def _result_entry(
+        self, item: Result, index: int, clipper: _Clipper, saver: ImageSaver, warnings: list[str]
+    ) -> dict[str, Any]:
+        """One result as the model sees it: its texts (clipped), image paths, chart summary."""
         limit = self.limits.max_result_chars
         entry: dict[str, Any] = {"formats": list(item.formats()), "is_main_result": bool(item.is_main_result)}
         if item.text is not None:
@@ -520,14 +582,27 @@ class _Run:
             )
         if item.latex:
             entry["latex"] = clipper.clip(item.latex, f"result-{index}-latex", limit)
-        if item.html and item.text is None and not item.markdown:
+        if item.html and not item.markdown and _says_nothing(item.text):
             entry["html"] = clipper.clip(item.html, f"result-{index}-html", limit)
-        images = saver.save(item)
+        try:
+            images = saver.save(item)
+        except (OSError, ValueError) as err:  # an unwritable folder, or image data that is not base64
+            formats = [name for name, _ in IMAGE_FORMATS if getattr(item, name, None)]
+            warnings.append(f"The {', '.join(formats)} image of result {index} could not be saved: {err}.")
+            images = []
         if images:
             entry["images"] = [{"format": path.suffix.lstrip("."), "path": str(path)} for path in images]
         if item.chart is not None:
             entry["chart"] = chart_summary(item.chart)
         return entry
+
+
+_PLACEHOLDER = re.compile(r"<[\w.]+ object(?: at 0x[0-9a-fA-F]+)?>")
+
+
+def _says_nothing(text: str | None) -> bool:
+    """Whether a result's text is missing or only a placeholder like `<IPython.core.display.HTML object>`."""
+    return text is None or _PLACEHOLDER.fullmatch(text.strip()) is not None
 
 
 def _failure(err: BaseException, timeout: float | None) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class ArtifactsScreen(ModalScreen[tuple[Artifact, str] | None]):
         table.focus()
 
     def current(self) -> Artifact | None:
+        """The highlighted artifact (None when the list is empty)."""
         row = self.query_one(DataTable).cursor_row
         return self.artifacts[row] if self.artifacts and 0 <= row < len(self.artifacts) else None
 

@@ -16,6 +16,8 @@ from ..widgets.artifacts import ArtifactAction, ChartPartView
 
 
 class ChartScreen(ModalScreen[None]):
+    """A chart artifact's parts, each a plot over its data table."""
+
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("p", "then('preview')", "Preview image"),

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
+from textual.worker import Worker
 
 from ..core.session import Session
 from ..core.tool import (
@@ -87,6 +88,7 @@ class ToolCallScreen(ModalScreen[None]):
         self.initial = text or EXAMPLE
         self.results: list[dict[str, Any]] = []
         self.result_json = ""
+        self._worker: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="tool-call"):
@@ -106,28 +108,45 @@ class ToolCallScreen(ModalScreen[None]):
         self.query_one("#tool-json").border_title = "result JSON (goes back to the model)"
         self.query_one("#tool-input", TextArea).focus()
 
-    def _status(self, text: str) -> None:
-        self.query_one("#tool-status", Static).update(text)
+    def _status(self, text: str, label: str = "", style: str = "") -> None:
+        """Say `label` (bold, in `style`) then `text` on the status line; neither is read as markup."""
+        line = Text()
+        if label:
+            line.append(f"{label} ", style=f"bold {style}".strip())
+        line.append(text)
+        self.query_one("#tool-status", Static).update(line)
+
+    @property
+    def running(self) -> bool:
+        """Whether a run started here has not finished yet."""
+        return self._worker is not None and not self._worker.is_finished
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_run(self) -> None:
+        if self.running:  # a second run would cancel this one half-way: say so instead
+            self._status(
+                "wait for it to finish, or press Esc to close the view and abandon it.",
+                "Still running:",
+                "yellow",
+            )
+            return
         text = self.query_one("#tool-input", TextArea).text
         try:
             calls, found = read_calls(text)
         except ToolInputError as err:
-            self._status(f"[b red]Nothing to run:[/] {err}")
+            self._status(str(err), "Nothing to run:", "red")
             return
         if self.session.sandbox is None:
-            self._status("[b yellow]The sandbox is not ready yet: try again in a moment.[/]")
+            self._status("try again in a moment.", "The sandbox is not ready yet:", "yellow")
             return
         plural = "s" if len(calls) > 1 else ""
         if found == "tool calls":
             self._status(f"Running {len(calls)} tool call{plural}…")
         else:
             self._status(f"Running {len(calls)} code block{plural} (the fallback: no tool call found)…")
-        self._run(calls, found)
+        self._worker = self._run(calls, found)
 
     @work(exclusive=True, group="tool-call")
     async def _run(self, calls: list[ToolCall], found: str) -> None:
@@ -141,7 +160,7 @@ class ToolCallScreen(ModalScreen[None]):
             try:
                 results.append(await asyncio.wrap_future(self.session.submit(coro)))
             except Exception as err:  # the session closed under us
-                self._status(f"[b red]Could not run:[/] {self.session.explain(err)}")
+                self._status(self.session.explain(err), "Could not run:", "red")
                 return
         self.show(calls, results, found)
 

@@ -7,9 +7,11 @@ this module before it starts.
 
 from __future__ import annotations
 
+import itertools
 import math
 
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -30,6 +32,7 @@ GRAPHICS_MODES = tuple(IMAGE_WIDGETS)
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
 MAX_TICK_LABELS = 12
 VERTICAL_POINTS = 60
+MAX_DRAWN_POINTS = 2000  # per series: a terminal shows fewer, and plotext slows down with more
 
 
 class ArtifactAction(Message):
@@ -46,9 +49,61 @@ def image_widget(image, mode: str = "auto", **kwargs) -> Widget:  # noqa: ANN001
     return IMAGE_WIDGETS.get(mode, AutoImage)(image, **kwargs)
 
 
-def _finite(xs: list, ys: list[float]) -> tuple[list, list[float]]:
-    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if not (isinstance(y, float) and math.isnan(y))]
-    return [x for x, _y in pairs], [y for _x, y in pairs]
+def _is_finite(value: float | str) -> bool:
+    """A name, or a number that is neither NaN nor infinite (plotext cannot place those)."""
+    return isinstance(value, str) or math.isfinite(value)
+
+
+def category_positions(part: ChartPart) -> dict[str, int]:
+    """Where each x name goes (1, 2, ...) in order of first appearance, when the chart's x
+    values are names (categories or dates); empty when they are numbers."""
+    positions: dict[str, int] = {}
+    if part.categorical:
+        for series in part.series:
+            for x in series.x:
+                if _is_finite(x):  # a missing x (NaN) is no category
+                    positions.setdefault(str(x), len(positions) + 1)
+    return positions
+
+
+def _plotted(
+    xs: list[float | str], ys: list[float], positions: dict[str, int]
+) -> tuple[list[float], list[float]]:
+    """The points plotext can draw: x as a position (a category's, or the number), both finite."""
+    points = []
+    for x, y in zip(xs, ys, strict=True):
+        position = positions.get(str(x)) if positions else x
+        if position is not None and _is_finite(position) and math.isfinite(y):
+            points.append((float(position), y))
+    return [x for x, _y in points], [y for _x, y in points]
+
+
+def decimate(
+    xs: list[float], ys: list[float], limit: int = MAX_DRAWN_POINTS
+) -> tuple[list[float], list[float]]:
+    """At most about `limit` points of a series, for drawing: each of `limit / 2` runs of
+    neighbouring points keeps its lowest and highest, so peaks and dips stay in the picture."""
+    if len(xs) <= limit:
+        return xs, ys
+    runs = max(1, limit // 2)
+    size = len(xs) / runs
+    kept_x: list[float] = []
+    kept_y: list[float] = []
+    for run in range(runs):
+        indices = range(int(run * size), int((run + 1) * size))
+        if not indices:
+            continue
+        lowest = min(indices, key=ys.__getitem__)
+        highest = max(indices, key=ys.__getitem__)
+        for i in sorted({lowest, highest}):
+            kept_x.append(xs[i])
+            kept_y.append(ys[i])
+    return kept_x, kept_y
+
+
+def _or_zero(value: float) -> float:
+    """A bar's height: a missing (NaN) or infinite value draws as no bar."""
+    return value if math.isfinite(value) else 0.0
 
 
 def _thin(positions: list[float], labels: list[str]) -> tuple[list[float], list[str]]:
@@ -63,9 +118,24 @@ class ChartPlot(PlotextPlot):
     def __init__(self, part: ChartPart, **kwargs) -> None:
         super().__init__(**kwargs)
         self.part = part
+        self.positions = category_positions(part)
+        # line and scatter series as drawn (positions, finite, decimated): made once, not per mark
+        points = part.kind in ("line", "scatter")
+        self._drawn = [decimate(*_plotted(s.x, s.y, self.positions)) for s in part.series] if points else []
         self.draw()
 
+    def render(self) -> RenderResult:
+        """The plot; a note instead when plotext cannot draw the data (e.g. values too big to
+        scale), since the table below still has it."""
+        try:
+            return super().render()
+        except Exception as err:  # noqa: BLE001 - plotext raises anything on data it cannot scale
+            return Text(
+                f"This chart cannot be drawn here ({type(err).__name__}: {err}); its data is in the table."
+            )
+
     def draw(self) -> None:
+        """Draw the part afresh (the table's mark, if any, goes)."""
         part, plt = self.part, self.plt
         plt.clear_figure()
         plt.title(part.title or part.kind.replace("_", " "))
@@ -85,34 +155,28 @@ class ChartPlot(PlotextPlot):
         self.refresh()
 
     def _points(self, scatter: bool) -> None:
-        part, plt = self.part, self.plt
-        names: list[str] = []
-        if part.categorical:  # categories or dates: one position each, in order of appearance
-            for series in part.series:
-                names += [str(x) for x in series.x if str(x) not in names]
+        plt, positions = self.plt, self.positions
         draw = plt.scatter if scatter else plt.plot
-        for n, series in enumerate(part.series):
-            xs = [names.index(str(x)) + 1 for x in series.x] if names else list(series.x)
-            xs, ys = _finite(xs, series.y)
+        for n, (series, (xs, ys)) in enumerate(zip(self.part.series, self._drawn, strict=True)):
             if not xs:  # plotext cannot draw (nor label) an empty series
                 continue
             draw(xs, ys, label=series.label, color=COLORS[n % len(COLORS)], marker="braille")
-        if names:
-            plt.xticks(*_thin(list(range(1, len(names) + 1)), names))
+        if positions:
+            plt.xticks(*_thin(list(positions.values()), list(positions)))
 
     def _bars(self) -> None:
         part, plt = self.part, self.plt
-        labels: list[str] = []
-        for series in part.series:
-            labels += [str(x) for x in series.x if str(x) not in labels]
+        labels = list(dict.fromkeys(str(x) for series in part.series for x in series.x))
+        if not labels:
+            return
         if len(part.series) == 1:
             series = part.series[0]
-            plt.bar(labels, [0.0 if math.isnan(y) else y for y in series.y], color=COLORS[0], width=0.6)
+            plt.bar(labels, [_or_zero(y) for y in series.y], color=COLORS[0], width=0.6)
             return
         values = []
         for series in part.series:  # groups may miss some labels: those bars are 0
             by_label = dict(zip((str(x) for x in series.x), series.y, strict=True))
-            values.append([by_label.get(label, 0.0) for label in labels])
+            values.append([_or_zero(by_label.get(label, 0.0)) for label in labels])
         plt.multiple_bar(
             labels,
             values,
@@ -125,9 +189,12 @@ class ChartPlot(PlotextPlot):
         series = self.part.series[0] if self.part.series else None
         if series is None:
             return
-        labels = [f"{x} {y:.1f}%" for x, y in zip(series.x, series.y, strict=True)]
+        shares = [(f"{x} {y:.1f}%", y) for x, y in zip(series.x, series.y, strict=True) if math.isfinite(y)]
+        if not shares:
+            return
         # horizontal bars go bottom-up: reversed, the first slice is on top
-        self.plt.bar(labels[::-1], series.y[::-1], orientation="horizontal", color=COLORS[0], width=0.6)
+        labels, values = [label for label, _y in shares[::-1]], [y for _label, y in shares[::-1]]
+        self.plt.bar(labels, values, orientation="horizontal", color=COLORS[0], width=0.6)
 
     def _boxes(self) -> None:
         plt, boxes = self.plt, self.part.boxes
@@ -136,6 +203,8 @@ class ChartPlot(PlotextPlot):
             color = COLORS[(n - 1) % len(COLORS)]
             left, right = n - half, n + half
             q1, q3 = box.first_quartile, box.third_quartile
+            if not all(map(math.isfinite, (box.low, q1, box.median, q3, box.high))):
+                continue  # a box with a missing statistic is in the table, not drawn
 
             def vertical(x: float, y0: float, y1: float, color: str = color) -> None:
                 # plotext joins points along x: a vertical line needs its points spelled out
@@ -154,8 +223,9 @@ class ChartPlot(PlotextPlot):
             horizontal(left, right, q1)
             horizontal(left, right, q3)
             horizontal(left, right, box.median, "red")
-            if box.outliers:
-                plt.scatter([n] * len(box.outliers), box.outliers, color=color, marker="cross")
+            outliers = [o for o in box.outliers if math.isfinite(o)]
+            if outliers:
+                plt.scatter([n] * len(outliers), outliers, color=color, marker="cross")
         if boxes:
             plt.xticks(list(range(1, len(boxes) + 1)), [b.label for b in boxes])
             plt.xlim(0.4, len(boxes) + 0.6)
@@ -165,7 +235,7 @@ class ChartPartView(Vertical):
     """A chart part and its data: the plot above, the table below; moving through the table's
     rows marks the row's point on the plot (line and scatter charts)."""
 
-    MAX_ROWS = 5000
+    MAX_ROWS = 1000  # rows beyond these make the table slow to open, and nobody pages through them
 
     def __init__(self, part: ChartPart, **kwargs) -> None:
         super().__init__(classes="chart-part", **kwargs)
@@ -186,15 +256,12 @@ class ChartPartView(Vertical):
             self.query_one(".chart-mark", Static).update(
                 f"The table shows the first {self.MAX_ROWS:,} of {len(self.part.rows):,} rows."
             )
-        if self.part.kind in ("line", "scatter"):
-            names: list[str] = []
-            if self.part.categorical:
-                for series in self.part.series:
-                    names += [str(x) for x in series.x if str(x) not in names]
-            for series in self.part.series:
-                for x, y in zip(series.x, series.y, strict=True):
-                    position = names.index(str(x)) + 1 if names else float(x)
-                    self._points.append((float(position), y, f"{series.label}: {cell(x)}, {cell(y)}"))
+        if self.part.kind in ("line", "scatter"):  # the table's rows, in order: a point each
+            positions = self.query_one(ChartPlot).positions
+            rows = ((s, x, y) for s in self.part.series for x, y in zip(s.x, s.y, strict=True))
+            for series, x, y in itertools.islice(rows, self.MAX_ROWS):
+                position = positions.get(str(x), math.nan) if positions else x
+                self._points.append((float(position), y, f"{series.label}: {cell(x)}, {cell(y)}"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
@@ -207,8 +274,10 @@ class ChartPartView(Vertical):
         x, y, what = self._points[row]
         plot = self.query_one(ChartPlot)
         plot.draw()
-        if not math.isnan(y):
+        if math.isfinite(x) and math.isfinite(y):
             plot.plt.vline(x, color="red")
             plot.plt.hline(y, color="red")
+            self.query_one(".chart-mark", Static).update(f"marked: {what}")
+        else:
+            self.query_one(".chart-mark", Static).update(f"{what}: a missing value, not on the plot")
         plot.refresh()
-        self.query_one(".chart-mark", Static).update(f"marked: {what}")

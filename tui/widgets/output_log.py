@@ -102,11 +102,14 @@ class RunBlock(Vertical, can_focus=True):
         self._pending = False
         self._results_shown: tuple[int, int | None] = (-1, None)
         self._results_renderable: RenderableType | None = None
-        self._rendered: dict[tuple[int, str | None], RenderableType] = {}
+        self._rendered: dict[tuple[int, str | None, bool], RenderableType] = {}
+        # made here, not in compose: the app's tick may update a block before it is composed
+        self._header = Static(block_header(record), classes="run-header")
+        self._body = Static("", classes="run-body")
 
     def compose(self) -> ComposeResult:
-        yield Static(block_header(self.record), classes="run-header")
-        yield Static("", classes="run-body")
+        yield self._header
+        yield self._body
 
     def on_mount(self) -> None:
         self.refresh_block()
@@ -127,7 +130,7 @@ class RunBlock(Vertical, can_focus=True):
         self.refresh_block()
 
     def refresh_header(self) -> None:
-        self.query_one(".run-header", Static).update(block_header(self.record))
+        self._header.update(block_header(self.record))
 
     def refresh_block(self) -> None:
         self._last_render = time.monotonic()
@@ -153,7 +156,7 @@ class RunBlock(Vertical, can_focus=True):
             parts.append(
                 Text(record.failure, style="bold magenta" if record.status != "failed" else "bold red")
             )
-        self.query_one(".run-body", Static).update(Group(*parts) if parts else Text(""))
+        self._body.update(Group(*parts) if parts else Text(""))
         self.refresh_header()
         self.set_class(record.status == "error" or record.status == "failed", "-error")
         self.set_class(record.running, "-running")
@@ -206,8 +209,9 @@ class RunBlock(Vertical, can_focus=True):
     def plain_text(self) -> str:
         """The block's whole output (from disk), results and error, for copying."""
         record = self.record
+        artifacts = {id(a.result): a for a in artifacts_of(record)}
         parts = [record.full_output().rstrip("\n")]
-        parts += [result_plain(r) for r in record.results]
+        parts += [result_plain(r, artifacts.get(id(r))) for r in list(record.results)]
         if record.error:
             parts.append(f"{record.error.name}: {record.error.value}\n{record.error.traceback}")
         if record.failure:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 from html.parser import HTMLParser
 
@@ -70,6 +68,7 @@ class _HTMLText(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
+    """HTML as readable text (see _HTMLText)."""
     parser = _HTMLText()
     parser.feed(html)
     parser.close()
@@ -99,33 +98,6 @@ def _cell(values, i: int) -> str:
         value = values[i]
         return "" if value is None else str(value)
     return ""
-
-
-def image_size(result: Result) -> tuple[str, str] | None:
-    """(format, 'WxH') of a result's image, if it has one."""
-    for fmt in ("png", "jpeg"):
-        value = getattr(result, fmt, None)
-        if value:
-            try:
-                from PIL import Image
-
-                with Image.open(io.BytesIO(base64.b64decode(value))) as img:
-                    return fmt, f"{img.width}×{img.height}"
-            except Exception:
-                return fmt, "?"
-    if result.svg:
-        return "svg", "vector"
-    return None
-
-
-def chart_summary(result: Result) -> str | None:
-    chart = result.chart
-    if chart is None:
-        return None
-    kind = getattr(chart.type, "value", str(chart.type))
-    title = f" · {chart.title}" if getattr(chart, "title", None) else ""
-    elements = getattr(chart, "elements", []) or []
-    return f"chart: {kind}{title} · {len(elements)} element{'s' if len(elements) != 1 else ''}"
 
 
 def thumbnail(image, rows: int = THUMBNAIL_ROWS, max_columns: int = THUMBNAIL_COLUMNS) -> Text:
@@ -183,21 +155,16 @@ def render_artifact(artifact: Artifact, with_thumbnail: bool = True) -> Renderab
 def render_result(
     result: Result, artifact: Artifact | None = None, with_thumbnail: bool = True
 ) -> RenderableType:
-    """One result, by kind: markdown, JSON, table, HTML as text, plain text; images noted.
+    """One result, by kind: markdown, JSON, table, HTML as text, plain text.
 
-    An image or chart result (`artifact`) shows as its artifact line and a thumbnail.
+    An image or chart result is given with its `artifact`, and shows as the artifact's line
+    and (unless told not to) a thumbnail, instead of its text or HTML stand-in.
     """
     parts: list[RenderableType] = []
+    image = False
     if artifact is not None:
         image = bool(result.png or result.jpeg or result.svg)
         parts.append(render_artifact(artifact, with_thumbnail))
-    else:
-        image = image_size(result)
-        if image:
-            parts.append(Text(f"▣ {image[0]} image {image[1]}", style="bold magenta"))
-        summary = chart_summary(result)
-        if summary:
-            parts.append(Text(f"▤ {summary}", style="bold magenta"))
     if result.markdown:
         parts.append(Markdown(result.markdown))
     elif result.json is not None:
@@ -216,16 +183,17 @@ def render_result(
     return Group(*parts)
 
 
-def result_plain(result: Result) -> str:
-    """A result as plain text, for copying."""
+def result_plain(result: Result, artifact: Artifact | None = None) -> str:
+    """A result as plain text, for copying; an image or chart as its artifact line."""
+    if artifact is not None:
+        return f"[{artifact.name} · {artifact.describe()}]"
     if result.text:
         return result.text
     if result.markdown:
         return result.markdown
     if result.html:
         return html_to_text(result.html)
-    image = image_size(result)
-    return f"[{image[0]} image {image[1]}]" if image else f"[result: {', '.join(result.formats())}]"
+    return f"[result: {', '.join(result.formats())}]"
 
 
 def render_error(error: ExecutionError) -> RenderableType:
