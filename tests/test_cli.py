@@ -74,6 +74,16 @@ def test_run_timeout_interrupts_and_says_so(tmp_path: Path):
     assert "timed out" in done.stderr
 
 
+def test_run_timeout_fires_on_time_not_late(tmp_path: Path):
+    # the SDK's own timeout fires at about twice the value; ours must not: a run told to stop
+    # after 2 s never reaches the line it would reach at 3 s
+    marker = tmp_path / "reached-3s"
+    code = f"import time\ntime.sleep(3)\nopen({str(marker)!r}, 'w').close()\ntime.sleep(60)\n"
+    done = run_cli("run", "-", "--timeout", "2", stdin=code, cwd=tmp_path)
+    assert done.returncode == 124, done.stderr
+    assert not marker.exists(), "the timeout fired late"
+
+
 def test_run_unknown_language_is_a_clear_error(tmp_path: Path):
     done = run_cli("run", "-", "--language", "cobol", stdin="DISPLAY 'HI'.")
     assert done.returncode == 2

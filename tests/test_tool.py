@@ -484,3 +484,19 @@ def test_cli_reader_going_away_is_not_a_traceback(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.timeout(120)
+async def test_async_timeout_fires_on_time_not_late(async_sandbox, tmp_path):
+    # the SDK's own timeout fires at about twice the value; the async path bounds the run itself
+    from tui.core.tool import aexecute_tool_calls
+
+    marker = tmp_path / "reached-3s"
+    code = f"import time\ntime.sleep(3)\nopen({str(marker)!r}, 'w').close()\ntime.sleep(60)"
+    timed, after = await aexecute_tool_calls(
+        async_sandbox,
+        [ToolCall({"code": code}), ToolCall({"code": f"import os\nos.path.exists({str(marker)!r})"})],
+        limits=ToolLimits(output_dir=tmp_path, timeout=2),
+    )
+    assert timed["status"] == "timeout" and "2 s" in timed["error"]["value"]
+    assert after["text"] == "False", "the timeout fired late"

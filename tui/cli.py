@@ -199,15 +199,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"e2b-workbench: {err}", file=sys.stderr)
         return 2
 
+    import asyncio
+
     from e2b.exceptions import SandboxException, TimeoutException
 
-    from .core.target import TargetError, explain_cloud, open_sandbox, target_from_args
+    from .core.target import TargetError, explain_cloud, open_async_sandbox, target_from_args
 
     target = target_from_args(args)
-    try:
-        with open_sandbox(target) as sandbox:
+
+    async def run() -> int:
+        async with open_async_sandbox(target) as sandbox:
             try:
-                execution, _saver = run_headless(
+                execution, _saver = await run_headless(
                     sandbox, code, language, stem, Path(args.save_dir), args.timeout or 0
                 )
             except TimeoutException as err:
@@ -224,13 +227,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"e2b-workbench: {explain_cloud(err, target) if target.cloud else err}", file=sys.stderr
                 )
                 return 2
-            except KeyboardInterrupt:
-                print("\ne2b-workbench: interrupted.", file=sys.stderr)
-                return 130
             return 1 if execution.error else 0
+
+    try:
+        return asyncio.run(run())
     except TargetError as err:
         print(f"e2b-workbench: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ne2b-workbench: interrupted.", file=sys.stderr)
+        return 130
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -422,13 +428,14 @@ def _tool_limits(args: argparse.Namespace):
 
 def cmd_tool(args: argparse.Namespace) -> int:
     """`tool schema` prints the definition; `tool call` runs calls from stdin and prints results."""
+    import asyncio
     import json
 
-    from .core.target import TargetError, open_sandbox, target_from_args
+    from .core.target import TargetError, open_async_sandbox, target_from_args
     from .core.tool import (
         ToolInputError,
+        aexecute_tool_calls,
         calls_in,
-        execute_tool_calls,
         languages_for,
         read_calls,
         tool_definition,
@@ -463,9 +470,14 @@ def cmd_tool(args: argparse.Namespace) -> int:
     except ToolInputError as err:
         print(f"e2b-workbench: {err}", file=sys.stderr)
         return 2
+
+    async def run_calls() -> list[dict]:
+        # async: its timeouts fire on time (the sync SDK's fire late, see tui.core.deadline)
+        async with open_async_sandbox(target) as sandbox:
+            return await aexecute_tool_calls(sandbox, calls, languages=languages, limits=_tool_limits(args))
+
     try:
-        with open_sandbox(target) as sandbox:
-            results = execute_tool_calls(sandbox, calls, languages=languages, limits=_tool_limits(args))
+        results = asyncio.run(run_calls())
     except TargetError as err:
         print(f"e2b-workbench: {err}", file=sys.stderr)
         return 2

@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from e2b_code_interpreter import Sandbox
+from e2b_code_interpreter import AsyncSandbox
 from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage, Result
+
+from .deadline import run_code_within
 
 EXTENSIONS = {
     ".py": "python",
@@ -79,8 +81,8 @@ def describe_result(result: Result, saved: list[Path]) -> str:
     return "\n".join(parts)
 
 
-def run_headless(
-    sandbox: Sandbox,
+async def run_headless(
+    sandbox: AsyncSandbox,
     code: str,
     language: str,
     stem: str,
@@ -89,7 +91,10 @@ def run_headless(
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> tuple[Execution, ImageSaver]:
-    """Run `code`, streaming stdout/stderr as they come and results as they arrive."""
+    """Run `code`, streaming stdout/stderr as they come and results as they arrive.
+
+    `timeout` (0: none) fires on time: it is bounded here, not by the SDK (see deadline).
+    """
     saver = ImageSaver(save_dir, stem)
 
     def on_stdout(msg: OutputMessage) -> None:
@@ -114,13 +119,14 @@ def run_headless(
             err.write(f"{error.name}: {error.value}\n")
         err.flush()
 
-    execution = sandbox.run_code(
+    execution = await run_code_within(
+        sandbox,
         code,
+        timeout or 0,
         language=language,
         on_stdout=on_stdout,
         on_stderr=on_stderr,
         on_result=on_result,
         on_error=on_error,
-        timeout=timeout,
     )
     return execution, saver

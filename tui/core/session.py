@@ -32,6 +32,7 @@ from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, 
 
 from ..runtime.launcher import LocalRuntime
 from . import paths
+from .deadline import run_code_within
 from .records import ExecutionRecord
 from .target import (
     KeepAlive,
@@ -312,14 +313,15 @@ class Session:
 
         context = Context(record.context_id, record.language, "")
         try:
-            execution = await self.sandbox.run_code(
+            execution = await run_code_within(
+                self.sandbox,
                 record.code,
+                timeout if timeout and timeout > 0 else 0,
                 context=context,
                 on_stdout=add("stdout"),
                 on_stderr=add("stderr"),
                 on_result=on_result,
                 on_error=on_error,
-                timeout=timeout if timeout and timeout > 0 else 0,
             )
             record.execution_count = execution.execution_count
             record.status = "error" if execution.error else "ok"
@@ -339,9 +341,9 @@ class Session:
                 record.failure = explain_cloud(err, self.target)
                 return
             record.status = "timeout"
-            record.failure = (
-                f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state. ({err})"
-            )
+            record.failure = f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state."
+            if not isinstance(err.__cause__, TimeoutError):  # the SDK's own (a request timeout)
+                record.failure += f" ({err})"
         except BaseException as err:  # any failure is reported on the run, never raised into the UI
             record.status = "failed"
             record.failure = self.explain(err)

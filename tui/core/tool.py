@@ -41,6 +41,7 @@ from e2b_code_interpreter.models import Context, Execution, ExecutionError, Outp
 
 from ..runtime.languages import LANGUAGES
 from . import paths
+from .deadline import run_code_within
 from .extract import TAG_LANGUAGES, runnable_blocks
 from .headless import IMAGE_FORMATS, ImageSaver
 from .session import explain
@@ -667,13 +668,15 @@ async def aexecute_tool_call(
     limits: ToolLimits | None = None,
     context: Context | None = None,
 ) -> dict[str, Any]:
-    """`execute_tool_call` for an `AsyncSandbox`."""
+    """`execute_tool_call` for an `AsyncSandbox`; its timeout fires on time (see tui.core.deadline)."""
     prepared = _prepare(call, languages)
     if isinstance(prepared, dict):
         return prepared
     run = _Run(prepared, limits or ToolLimits())
+    kwargs = run.kwargs(context)
+    timeout = kwargs.pop("timeout")  # bounded here: the SDK's own timeout fires late (see deadline)
     try:
-        execution = await sandbox.run_code(prepared.code, **run.kwargs(context))
+        execution = await run_code_within(sandbox, prepared.code, timeout, **kwargs)
     except Exception as err:
         return run.finish(None, err)
     return run.finish(execution)
@@ -688,6 +691,17 @@ def execute_tool_calls(
 ) -> list[dict[str, Any]]:
     """Run calls one after the other in the same sandbox (state carries over, as for a model)."""
     return [execute_tool_call(sandbox, call, languages=languages, limits=limits) for call in calls]
+
+
+async def aexecute_tool_calls(
+    sandbox: AsyncSandbox,
+    calls: Iterable[ToolCall],
+    *,
+    languages: Sequence[str] | None = None,
+    limits: ToolLimits | None = None,
+) -> list[dict[str, Any]]:
+    """`execute_tool_calls` for an `AsyncSandbox` (timeouts fire on time)."""
+    return [await aexecute_tool_call(sandbox, call, languages=languages, limits=limits) for call in calls]
 
 
 def tool_reply(result: dict[str, Any], fmt: str = "result") -> dict[str, Any]:
