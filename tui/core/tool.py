@@ -647,7 +647,8 @@ def execute_tool_call(
     string) and return the JSON-ready result; never raises for a bad call or a failed run.
 
     `languages` are the ones the call may ask for (default: all six); `context` runs the
-    code in that context instead of the language's default one.
+    code in that context instead of the language's default one. The timeout is the sync
+    SDK's own, which fires late (see tui.core.deadline): `aexecute_tool_call` is exact.
     """
     prepared = _prepare(call, languages)
     if isinstance(prepared, dict):
