@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -304,7 +305,12 @@ def test_pictures_are_bounded_and_their_problems_said_plainly():
 
 
 def test_an_svg_that_cannot_be_drawn_says_why():
-    pytest.importorskip("cairosvg")
+    try:
+        import cairosvg  # noqa: F401 - needs the cairo library as well
+    except (ImportError, OSError) as err:
+        if os.environ.get("CI"):
+            raise  # CI installs both: the SVG path is tested there for real
+        pytest.skip(f"cairosvg is not usable here: {err}")
     unsized = Artifact(1, 1, Result(svg='<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>'))
     note = picture_of(unsized).note
     assert "cannot be drawn" in note and "size is undefined" in note
