@@ -116,16 +116,32 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         sys.exit(cmd_serve(args))
     if args.command == "run":
-        sys.exit(cmd_run(args))
+        _exit_at_once(cmd_run(args))
     if args.command == "doctor":
         sys.exit(cmd_doctor(args))
     if args.command == "tool":
-        sys.exit(cmd_tool(args))
+        _exit_at_once(cmd_tool(args))
     if args.command == "mcp":
-        sys.exit(cmd_mcp(args))
+        _exit_at_once(cmd_mcp(args))
     if args.command == "sandbox":
         sys.exit(cmd_sandbox(args))
     sys.exit(cmd_app(args))
+
+
+def _exit_at_once(code: int) -> None:
+    """Exit without the interpreter's shutdown, once the command has cleaned up after itself.
+
+    The commands that drive the async SDK need this: after a failed connection (no network),
+    the SDK's Rust HTTP transport can abort the process while Python shuts down (SIGABRT,
+    exit 134, about one time in three), turning a clear error and exit 2 into a crash.
+    Everything they started (runtime, kernels, sandbox) is stopped before they return.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(code)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
