@@ -1,4 +1,4 @@
-"""The `e2b-workbench` command: the app (no arguments), `serve`, `run`, `doctor`.
+"""The `e2b-workbench` command: the app (no arguments), `serve`, `run`, `sandbox`, `tool`, `mcp`, `doctor`.
 
 Heavy imports happen inside the subcommands, so `serve` and `run` start fast.
 """
@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .core.flags import add_target_arguments
+from .core.flags import add_cloud_settings, add_target_arguments
+
+T = TypeVar("T")
 
 USAGE_AFTER_URL = """\
 The local E2B runtime is serving (code runs as {user} on this machine, without a sandbox's isolation).
@@ -71,32 +73,13 @@ def _parser() -> argparse.ArgumentParser:
     for command in (extend, kill, info):
         command.add_argument("id", help="the sandbox id")
     for command in (create, extend, kill, info):
-        _add_cloud_settings(command)
+        add_cloud_settings(command)
 
     _add_tool_parsers(sub)
 
     doctor = sub.add_parser("doctor", help="which languages can run here, and how to install the others")
     doctor.add_argument("--run", action="store_true", help="also start each kernel and run a hello world")
     return parser
-
-
-def _add_cloud_settings(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--template", default=None, help="sandbox template (default code-interpreter-v1)")
-    parser.add_argument(
-        "--sandbox-timeout", type=int, default=None, metavar="SECONDS", help="sandbox lifetime (default 300)"
-    )
-    parser.add_argument(
-        "--metadata", action="append", default=None, metavar="KEY=VALUE", help="metadata (repeatable)"
-    )
-    parser.add_argument(
-        "--sandbox-env",
-        dest="envs",
-        action="append",
-        default=None,
-        metavar="NAME=VALUE",
-        help="an environment variable of the sandbox (repeatable)",
-    )
-    parser.add_argument("--domain", default=None, help="E2B domain (default e2b.app)")
 
 
 def _add_app_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,6 +109,23 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "sandbox":
         sys.exit(cmd_sandbox(args))
     sys.exit(cmd_app(args))
+
+
+def _run_async(coro: Coroutine[Any, Any, T]) -> tuple[T | None, int]:
+    """Run a command's async part: (its value, 0), or (None, exit code) once the sandbox could
+    not be opened (2, said on stderr) or Ctrl+C stopped it (130)."""
+    import asyncio
+
+    from .core.target import TargetError
+
+    try:
+        return asyncio.run(coro), 0
+    except TargetError as err:
+        print(f"e2b-workbench: {err}", file=sys.stderr)
+        return None, 2
+    except KeyboardInterrupt:
+        print("\ne2b-workbench: interrupted.", file=sys.stderr)
+        return None, 130
 
 
 def _exit_at_once(code: int) -> None:
@@ -215,11 +215,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"e2b-workbench: {err}", file=sys.stderr)
         return 2
 
-    import asyncio
-
     from e2b.exceptions import SandboxException, TimeoutException
 
-    from .core.target import TargetError, explain_cloud, open_async_sandbox, target_from_args
+    from .core.target import explain_cloud, open_async_sandbox, target_from_args
 
     target = target_from_args(args)
 
@@ -245,14 +243,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 return 2
             return 1 if execution.error else 0
 
-    try:
-        return asyncio.run(run())
-    except TargetError as err:
-        print(f"e2b-workbench: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ne2b-workbench: interrupted.", file=sys.stderr)
-        return 130
+    code, failed = _run_async(run())
+    return failed or code or 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -264,9 +256,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         api_key,
         config_overrides,
         create_cloud_sandbox,
-        explain_cloud,
         extend_sandbox,
         kill_sandbox,
+        sandbox_info,
     )
 
     if not api_key():
@@ -306,18 +298,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             else:
                 print(f"Sandbox {args.id} was not running (already expired or killed).")
         else:
-            from e2b_code_interpreter import Sandbox
-
-            opts = {
-                "api_key": api_key(),
-                "debug": False,
-                **({"domain": target.domain} if target.domain else {}),
-            }
-            try:
-                info = Sandbox.get_info(args.id, **opts)
-            except Exception as err:
-                raise TargetError(explain_cloud(err, Target(mode="cloud", sandbox_id=args.id))) from err
             import datetime as _dt
+
+            info = sandbox_info(target, args.id)
 
             left = (info.end_at - _dt.datetime.now(_dt.UTC)).total_seconds()
             print(f"id        {info.sandbox_id}")
@@ -444,10 +427,9 @@ def _tool_limits(args: argparse.Namespace):
 
 def cmd_tool(args: argparse.Namespace) -> int:
     """`tool schema` prints the definition; `tool call` runs calls from stdin and prints results."""
-    import asyncio
     import json
 
-    from .core.target import TargetError, open_async_sandbox, target_from_args
+    from .core.target import open_async_sandbox, target_from_args
     from .core.tool import (
         ToolInputError,
         aexecute_tool_calls,
@@ -492,14 +474,9 @@ def cmd_tool(args: argparse.Namespace) -> int:
         async with open_async_sandbox(target) as sandbox:
             return await aexecute_tool_calls(sandbox, calls, languages=languages, limits=_tool_limits(args))
 
-    try:
-        results = asyncio.run(run_calls())
-    except TargetError as err:
-        print(f"e2b-workbench: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ne2b-workbench: interrupted.", file=sys.stderr)
-        return 130
+    results, failed = _run_async(run_calls())
+    if failed:
+        return failed
     replies = [tool_reply(result, args.reply) for result in results]
     return _print_json(replies[0] if single else replies)
 

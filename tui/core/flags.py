@@ -17,24 +17,32 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--sandbox-id", metavar="ID", default=None, help="cloud: connect to this running sandbox"
     )
+    add_cloud_settings(group)
     group.add_argument(
+        "--keep", action="store_true", help="cloud: leave the sandbox running on exit and print its id"
+    )
+
+
+def add_cloud_settings(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The settings of a cloud sandbox (template, lifetime, metadata, env vars, domain)."""
+    parser.add_argument(
         "--template", default=None, help="cloud: sandbox template (default code-interpreter-v1)"
     )
-    group.add_argument(
+    parser.add_argument(
         "--sandbox-timeout",
         type=int,
         default=None,
         metavar="SECONDS",
         help="cloud: sandbox lifetime without keep-alive (default 300)",
     )
-    group.add_argument(
+    parser.add_argument(
         "--metadata",
         action="append",
         default=None,
         metavar="KEY=VALUE",
         help="cloud: metadata for a new sandbox (repeatable)",
     )
-    group.add_argument(
+    parser.add_argument(
         "--sandbox-env",
         dest="envs",
         action="append",
@@ -42,10 +50,7 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="cloud: an environment variable of a new sandbox (repeatable)",
     )
-    group.add_argument("--domain", default=None, help="cloud: E2B domain (default e2b.app)")
-    group.add_argument(
-        "--keep", action="store_true", help="cloud: leave the sandbox running on exit and print its id"
-    )
+    parser.add_argument("--domain", default=None, help="cloud: E2B domain (default e2b.app)")
 
 
 def config_overrides(args: argparse.Namespace) -> dict[str, Any]:

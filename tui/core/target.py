@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -165,36 +165,37 @@ def _cloud_opts(target: Target) -> dict[str, Any]:
     return opts
 
 
+def _create_kwargs(target: Target) -> dict[str, Any]:
+    """What `Sandbox.create` / `AsyncSandbox.create` take for `target` (besides the template)."""
+    return {
+        "timeout": target.sandbox_timeout,
+        "metadata": target.metadata or None,
+        "envs": target.envs or None,
+        **_cloud_opts(target),
+    }
+
+
 def create_cloud_sandbox(target: Target) -> Sandbox:
     """Create (or connect to, with target.sandbox_id) a cloud sandbox; TargetError explains failures."""
-    opts = _cloud_opts(target)
     try:
         if target.sandbox_id:
-            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **opts)
-        return Sandbox.create(
-            target.template,
-            timeout=target.sandbox_timeout,
-            metadata=target.metadata or None,
-            envs=target.envs or None,
-            **opts,
-        )
+            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **_cloud_opts(target))
+        return Sandbox.create(target.template, **_create_kwargs(target))
+    except TargetError:
+        raise
     except Exception as err:
         raise TargetError(explain_cloud(err, target)) from err
 
 
 async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
     """The async twin of `create_cloud_sandbox`."""
-    opts = _cloud_opts(target)
     try:
         if target.sandbox_id:
+            opts = _cloud_opts(target)
             return await AsyncSandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **opts)
-        return await AsyncSandbox.create(
-            target.template,
-            timeout=target.sandbox_timeout,
-            metadata=target.metadata or None,
-            envs=target.envs or None,
-            **opts,
-        )
+        return await AsyncSandbox.create(target.template, **_create_kwargs(target))
+    except TargetError:
+        raise
     except Exception as err:
         raise TargetError(explain_cloud(err, target)) from err
 
@@ -217,6 +218,16 @@ def kill_sandbox(target: Target, sandbox_id: str) -> bool:
         raise
     except Exception as err:
         raise TargetError(explain_cloud(err, target)) from err
+
+
+def sandbox_info(target: Target, sandbox_id: str) -> Any:
+    """The SDK's SandboxInfo of a cloud sandbox (template, state, start, end, metadata)."""
+    try:
+        return Sandbox.get_info(sandbox_id, **_cloud_opts(target))
+    except TargetError:
+        raise
+    except Exception as err:
+        raise TargetError(explain_cloud(err, replace(target, sandbox_id=sandbox_id))) from err
 
 
 def keep_alive_interval(sandbox_timeout: int) -> float:
