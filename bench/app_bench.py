@@ -217,7 +217,7 @@ class FrameProbe:
 
 
 def body_plain(app: WorkbenchApp, seq: int) -> str:
-    block = app.log_view.blocks.get(seq)
+    block = app.main.log_view.blocks.get(seq)
     if block is None:
         return ""
     content = block.query_one(".run-body", Static).content
@@ -243,19 +243,19 @@ async def app_flood(pilot, probe: FrameProbe, lines: int, type_keys: dict | None
     last = str(lines - 1)
     await type_code(pilot, code)
     await pilot.pause(0.05)
-    before = set(app.records)
+    before = set(app.runbook.records)
     painted = asyncio.Event()
     state: dict = {"seq": None, "t_visible": None}
 
     def watch(t: float) -> bool:
         seq = state["seq"]
         if seq is None:
-            new = set(app.records) - before
+            new = set(app.runbook.records) - before
             if not new:
                 return False
             seq = state["seq"] = max(new)
-        record = app.records[seq]
-        if record.running or seq in app.futures:
+        record = app.runbook.records[seq]
+        if record.running or seq in app.runbook.futures:
             return False
         if last not in body_plain(app, seq).rsplit("\n", 1)[-1]:
             return False
@@ -265,7 +265,7 @@ async def app_flood(pilot, probe: FrameProbe, lines: int, type_keys: dict | None
 
     probe.watchers.append(watch)
     gc.collect()
-    ui_tid, session_tid = threading.get_native_id(), app.session._thread.native_id
+    ui_tid, session_tid = threading.get_native_id(), app.session.thread_id
     ui0, ses0 = thread_cpu_s(ui_tid), thread_cpu_s(session_tid)
     cpu0 = time.process_time()
     t0 = now()
@@ -278,7 +278,7 @@ async def app_flood(pilot, probe: FrameProbe, lines: int, type_keys: dict | None
     t1 = state["t_visible"]
     cpu1 = time.process_time()
     ui1, ses1 = thread_cpu_s(ui_tid), thread_cpu_s(session_tid)
-    record = app.records[state["seq"]]
+    record = app.runbook.records[state["seq"]]
     if record.status != "ok" or record.output.total != lines:
         raise RuntimeError(f"app run: status {record.status}, {record.output.total} lines, {record.failure}")
     return {
@@ -298,7 +298,7 @@ async def app_flood(pilot, probe: FrameProbe, lines: int, type_keys: dict | None
 async def type_while_running(pilot, probe: FrameProbe, state: dict, done: asyncio.Event, opts: dict) -> list:
     """Type letters into the editor while the run streams; per key: press time and key-to-paint."""
     app: WorkbenchApp = pilot.app
-    editor = app.editor_pane.current()
+    editor = app.main.editor_pane.current()
     assert editor is not None
     editor.focus()
     editor.move_cursor(editor.document.end)
@@ -307,7 +307,7 @@ async def type_while_running(pilot, probe: FrameProbe, state: dict, done: asynci
     n = 0
     while not done.is_set() and n < opts["max_keys"]:
         seq = state["seq"]
-        if seq is not None and not app.records[seq].running:
+        if seq is not None and not app.runbook.records[seq].running:
             break
         ch = letters[n % len(letters)]
         n += 1
@@ -324,7 +324,7 @@ async def type_while_running(pilot, probe: FrameProbe, state: dict, done: asynci
         probe.watchers.append(watch)
         await pilot.press(ch)
         entry["press_ms"] = (now() - entry["t0"]) * 1e3
-        entry["running"] = bool(state["seq"] is not None and app.records[state["seq"]].running)
+        entry["running"] = bool(state["seq"] is not None and app.runbook.records[state["seq"]].running)
         out.append(entry)
         await asyncio.sleep(opts["interval"])
     # give the last key's frame a moment
@@ -420,7 +420,7 @@ async def bench(args, runtime_url: str, log) -> dict:
             if "big" not in args.skip:
                 opts = {"interval": args.key_interval, "max_keys": args.max_keys}
                 for i in range(args.big_rounds):
-                    app.action_clear_log()
+                    app.main.action_clear_log()
                     await pilot.pause(0.3)
                     gc.collect()
                     await pilot.pause(0.1)

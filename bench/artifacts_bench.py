@@ -41,7 +41,7 @@ from rich.console import Console  # noqa: E402
 from tui.app import WorkbenchApp  # noqa: E402
 from tui.core.artifacts import artifacts_of  # noqa: E402
 from tui.core.session import Session  # noqa: E402
-from tui.demo import quit_app, run_and_wait, wait_ready, wait_until  # noqa: E402
+from tui.demo import quit_app, run_and_wait, wait_ready, wait_started  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 
 
@@ -74,7 +74,7 @@ async def app_rounds(
     app = WorkbenchApp(session=Session(url=url))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        await wait_until(pilot, lambda: not app.starting, what="the default contexts")
+        await wait_started(pilot)
         await pilot.pause(3)  # let kernel start-ups finish their CPU work
         await run_and_wait(pilot, "import matplotlib.pyplot as plt")
         for i in range(rounds):
@@ -89,9 +89,9 @@ async def app_rounds(
                 times["app"].append(time.perf_counter() - started - 0.1)
                 names = [a.name for a in artifacts_of(record)]
                 assert record.status == "ok" and len(names) == charts, record.failure
-                shown = body_text(app.log_view.blocks[record.seq])
+                shown = body_text(app.main.log_view.blocks[record.seq])
                 assert all(name in shown for name in names), "not every artifact is drawn"
-            app.action_clear_log()
+            app.main.action_clear_log()
         await quit_app(pilot)
     return times
 

@@ -32,10 +32,11 @@ sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
 from textual.pilot import Pilot  # noqa: E402
 from textual.widgets import Input, TextArea  # noqa: E402
 
+from tui import demo  # noqa: E402
 from tui.app import WorkbenchApp  # noqa: E402
 from tui.core.session import Session  # noqa: E402
 from tui.core.tool import read_calls  # noqa: E402
-from tui.demo import freeze, quit_app, run_and_wait, wait_ready, wait_until  # noqa: E402
+from tui.demo import quit_app, run_and_wait, wait_ready, wait_started, wait_until  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.screens.chart import ChartScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
@@ -82,19 +83,19 @@ async def use_context(pilot: Pilot, language: str) -> None:
     """Point the current buffer at the first context of `language`."""
     app = pilot.app
     assert isinstance(app, WorkbenchApp)
-    editor = app.editor_pane.current()
-    info = app._context_for_language(language)
+    editor = app.main.editor_pane.current()
+    info = app.runbook.for_language(language)
     assert editor is not None and info is not None, f"no {language} context"
-    app._bind(editor, info)
+    app.main.bind(editor, info)
     await pilot.pause()
 
 
 async def hold_still(pilot: Pilot) -> None:
-    """Freeze what changes between runs, stop cursors blinking, drop notifications."""
+    """Freeze what changes between runs (the history's ids and times too), hold the app still."""
     app = pilot.app
     assert isinstance(app, WorkbenchApp)
-    real_ids = {info.id: info for info in app.session.contexts.values()}
-    freeze(app)
+    real_ids = {info.id: info for info in app.runbook.contexts.values()}
+    await demo.hold_still(pilot)
     # the history keeps the real ids, times and durations: freeze them as well
     for n, (row_id, context_id) in enumerate(
         app.history.db.execute("SELECT id, context_id FROM runs ORDER BY id").fetchall(), start=1
@@ -105,17 +106,6 @@ async def hold_still(pilot: Pilot) -> None:
             (info.id if info else context_id, FIXED_START + 7 * n, 0.042 * n, row_id),
         )
     app.history.db.commit()
-    for screen in app.screen_stack:
-        for widget in screen.query("TextArea, Input"):
-            assert isinstance(widget, TextArea | Input)
-            widget.cursor_blink = False
-            widget.refresh()
-    await pilot.pause(0.2)
-    # freeze renamed the contexts and the sidebar rebuilt its list: make sure it highlights
-    app.sidebar.list_view.index = None
-    app._show_contexts()
-    app.clear_notifications()
-    await pilot.pause(0.3)
 
 
 def save(app: WorkbenchApp, out: Path, name: str) -> None:
@@ -127,7 +117,7 @@ async def make(url: str, out: Path) -> None:
     app = WorkbenchApp(session=Session(url=url))
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot, LANGUAGES)
-        await wait_until(pilot, lambda: not app.starting, what="the default contexts")
+        await wait_started(pilot)
         records = []
         for language, code in RUNS:
             await use_context(pilot, language)
@@ -135,13 +125,13 @@ async def make(url: str, out: Path) -> None:
             if record.status not in ("ok", "error"):
                 raise RuntimeError(f"{language} run failed: {record.status} {record.failure}")
             records.append(record)
-        editor = app.editor_pane.current()
+        editor = app.main.editor_pane.current()
         assert editor is not None
         editor.replace(EDITOR_CODE, (0, 0), editor.document.end)
         editor.move_cursor((4, 2))
         await hold_still(pilot)
-        first = app.log_view.blocks[records[FIRST_SHOWN].seq]
-        app.log_view.scroll_to(y=first.virtual_region.y, animate=False)
+        first = app.main.log_view.blocks[records[FIRST_SHOWN].seq]
+        app.main.log_view.scroll_to(y=first.virtual_region.y, animate=False)
         await pilot.pause(0.1)
         save(app, out, "main.svg")
 
@@ -167,16 +157,16 @@ async def make_charts(url: str, out: Path) -> None:
     app = WorkbenchApp(session=Session(url=url))
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot, LANGUAGES)
-        await wait_until(pilot, lambda: not app.starting, what="the default contexts")
+        await wait_started(pilot)
         await use_context(pilot, "python")
         record = await run_and_wait(pilot, CHART_CODE)
         if record.status != "ok":
             raise RuntimeError(f"chart run failed: {record.status} {record.failure}")
         app.graphics = "halfblock"  # the same picture whatever terminal makes it
         await hold_still(pilot)
-        block = app.log_view.blocks[record.seq]
+        block = app.main.log_view.blocks[record.seq]
         block.focus()
-        app.log_view.scroll_to(y=block.virtual_region.y, animate=False)
+        app.main.log_view.scroll_to(y=block.virtual_region.y, animate=False)
         await pilot.pause(0.5)  # the footer recomposes for the focused block's keys
         save(app, out, "chart.svg")
 

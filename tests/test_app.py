@@ -43,16 +43,16 @@ async def test_run_shows_streamed_output_and_result(runtime_url, home):
             "print('second')\n6 * 7",
         )
         await pilot.press("f5")
-        await wait_until(pilot, lambda: app.records, what="a record")
-        record = next(iter(app.records.values()))
-        block = app.log_view.blocks[record.seq]
+        await wait_until(pilot, lambda: app.runbook.records, what="a record")
+        record = next(iter(app.runbook.records.values()))
+        block = app.main.log_view.blocks[record.seq]
         # the first line is on screen while the run is still going
         await wait_until(pilot, lambda: "first" in body_text(block), what="streamed output")
         assert record.running
         assert "second" not in body_text(block)
         gate.write_text("go")
         await wait_until(pilot, lambda: not record.running, what="the end of the run")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: "42" in body_text(block), what="the result on screen")
         text = body_text(block)
         assert "first" in text and "second" in text and "42" in text
         assert record.status == "ok"
@@ -68,7 +68,7 @@ async def test_error_is_shown_with_name_value_and_traceback(runtime_url, home):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
         record = await run_and_wait(pilot, "def f():\n    return 1 / 0\nf()")
-        block = app.log_view.blocks[record.seq]
+        block = app.main.log_view.blocks[record.seq]
         text = body_text(block)
         assert record.status == "error"
         assert "ZeroDivisionError: division by zero" in text
@@ -82,11 +82,11 @@ async def test_run_selection_only(runtime_url, home):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
         await type_code(pilot, "print('line one')\nprint('line two')")
-        editor = app.editor_pane.current()
+        editor = app.main.editor_pane.current()
         editor.select_line(1)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.records and not any(r.running for r in app.records.values()))
-        record = next(iter(app.records.values()))
+        await wait_until(pilot, lambda: app.runbook.records and not any(r.running for r in app.runbook.records.values()))
+        record = next(iter(app.runbook.records.values()))
         assert record.code.strip() == "print('line two')"
         assert "line two" in record.full_output() and "line one" not in record.full_output()
         await quit_app(pilot)
@@ -96,22 +96,23 @@ async def test_new_context_modal_creates_and_binds_a_context(runtime_url, home, 
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, ("python", "bash"))
-        before = set(app.session.contexts)
+        live = lambda: {c.id for c in app.runbook.live_contexts()}  # noqa: E731
+        before = live()
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, NewContextScreen))
         modal = app.screen
         modal.query_one("#language").value = "bash"
         modal.query_one("#cwd").value = str(tmp_path)
         await pilot.click("#create")
-        await wait_until(pilot, lambda: set(app.session.contexts) - before, what="the new context")
-        new_id = (set(app.session.contexts) - before).pop()
-        info = app.session.contexts[new_id]
+        await wait_until(pilot, lambda: live() - before, what="the new context")
+        new_id = (live() - before).pop()
+        info = app.runbook.contexts[new_id]
         assert info.language == "bash" and info.cwd == str(tmp_path)
-        await wait_until(pilot, lambda: app.editor_pane.current().buffer.context_id == new_id)
-        assert app.editor_pane.current().buffer.language == "bash"
+        await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.context_id == new_id)
+        assert app.main.editor_pane.current().buffer.language == "bash"
         await wait_until(
             pilot,
-            lambda: new_id in [item.info.id for item in app.sidebar.list_view.query(ContextItem)],
+            lambda: new_id in [item.info.id for item in app.main.sidebar.list_view.query(ContextItem)],
             what="the new context in the sidebar",
         )
         record = await run_and_wait(pilot, "echo in-$(basename $PWD)")
@@ -124,12 +125,12 @@ async def test_switch_context_from_sidebar(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, ("python", "javascript"))
-        items = list(app.sidebar.list_view.query(ContextItem))
+        items = list(app.main.sidebar.list_view.query(ContextItem))
         js_index = next(i for i, item in enumerate(items) if item.info.language == "javascript")
-        app.sidebar.list_view.focus()
-        app.sidebar.list_view.index = js_index
+        app.main.sidebar.list_view.focus()
+        app.main.sidebar.list_view.index = js_index
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.editor_pane.current().buffer.language == "javascript")
+        await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.language == "javascript")
         record = await run_and_wait(pilot, "console.log('from js', 2 ** 10)")
         assert record.language == "javascript"
         assert "from js 1024" in record.full_output()
@@ -140,30 +141,30 @@ async def test_restart_and_remove_context(runtime_url, home, tmp_path):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        info = await app._call(app.session.create_context("python", str(tmp_path)))
-        app._bind(app.editor_pane.current(), info)
+        info = app.runbook.add(await app.session.create_context("python", str(tmp_path)))
+        app.main.bind(app.main.editor_pane.current(), info)
         await run_and_wait(pilot, "kept = 'yes'")
         # restart from the sidebar: fresh state, same id
-        app.sidebar.list_view.focus()
-        items = list(app.sidebar.list_view.query(ContextItem))
-        app.sidebar.list_view.index = next(i for i, it in enumerate(items) if it.info.id == info.id)
+        app.main.sidebar.list_view.focus()
+        items = list(app.main.sidebar.list_view.query(ContextItem))
+        app.main.sidebar.list_view.index = next(i for i, it in enumerate(items) if it.info.id == info.id)
         await pilot.press("r")
         await wait_until(pilot, lambda: info.note == "restarted", what="the restart")
-        assert info.id in app.session.contexts
+        assert info.id in app.runbook.contexts
         record = await run_and_wait(pilot, "print('kept' in globals())")
         assert "False" in record.full_output()
         # remove, confirmed
-        app.sidebar.list_view.focus()
-        items = list(app.sidebar.list_view.query(ContextItem))
-        app.sidebar.list_view.index = next(i for i, it in enumerate(items) if it.info.id == info.id)
+        app.main.sidebar.list_view.focus()
+        items = list(app.main.sidebar.list_view.query(ContextItem))
+        app.main.sidebar.list_view.index = next(i for i, it in enumerate(items) if it.info.id == info.id)
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
-        await wait_until(pilot, lambda: info.id not in app.session.contexts, what="the removal")
-        listed = await app._call(app.session.refresh_contexts())
+        await wait_until(pilot, lambda: info.id not in app.runbook.contexts, what="the removal")
+        listed = await app.session.list_contexts()
         assert info.id not in {c.id for c in listed}
         # the buffer falls back to a live python context
-        assert app.editor_pane.current().buffer.context_id in app.session.contexts
+        assert app.main.editor_pane.current().buffer.context_id in app.runbook.contexts
         await quit_app(pilot)
 
 
@@ -171,13 +172,13 @@ async def test_interrupt_keeps_state(runtime_url, home, tmp_path):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        info = await app._call(app.session.create_context("python"))
-        app._bind(app.editor_pane.current(), info)
+        info = app.runbook.add(await app.session.create_context("python"))
+        app.main.bind(app.main.editor_pane.current(), info)
         await run_and_wait(pilot, "state = 41")
         await type_code(pilot, "import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
         await pilot.press("f5")
-        await wait_until(pilot, lambda: any(r.running for r in app.records.values()))
-        record = max(app.records.values(), key=lambda r: r.seq)
+        await wait_until(pilot, lambda: any(r.running for r in app.runbook.records.values()))
+        record = max(app.runbook.records.values(), key=lambda r: r.seq)
         await wait_until(pilot, lambda: "sleeping" in record.full_output())
         await pilot.press("f6")
         await wait_until(pilot, lambda: not record.running, what="the interrupt")
@@ -185,7 +186,7 @@ async def test_interrupt_keeps_state(runtime_url, home, tmp_path):
         after = await run_and_wait(pilot, "state + 1")
         assert after.status == "ok"
         assert any(r.text == "42" for r in after.results)
-        await app._call(app.session.remove_context(info.id))
+        await app.session.remove_context(info.id)
         await quit_app(pilot)
 
 
@@ -195,20 +196,20 @@ async def test_buffers_are_restored_after_restart(runtime_url, home):
         await wait_ready(pilot, ("python", "javascript"))
         await type_code(pilot, "remember_me = 'first buffer'")
         await pilot.press("ctrl+n")
-        await wait_until(pilot, lambda: len(app.editor_pane.editors()) == 2)
+        await wait_until(pilot, lambda: len(app.main.editor_pane.editors()) == 2)
         await type_code(pilot, "const second = 'js buffer';")
-        js = next(c for c in app.session.contexts.values() if c.language == "javascript")
-        app._bind(app.editor_pane.current(), js)
+        js = next(c for c in app.runbook.contexts.values() if c.language == "javascript")
+        app.main.bind(app.main.editor_pane.current(), js)
         await quit_app(pilot)
     assert (home / "data" / "buffers.json").exists()
 
     again = make_app(runtime_url)
     async with again.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        editors = again.editor_pane.editors()
+        editors = again.main.editor_pane.editors()
         assert [e.text for e in editors] == ["remember_me = 'first buffer'", "const second = 'js buffer';"]
         assert [e.buffer.language for e in editors] == ["python", "javascript"]
-        assert again.editor_pane.active_index() == 1
+        assert again.main.editor_pane.active_index() == 1
         await quit_app(pilot)
 
 
@@ -221,19 +222,19 @@ async def test_history_rerun_and_recall(runtime_url, home):
         # recall: the previous run of this context comes back into the editor
         await type_code(pilot, "draft")
         await pilot.press("f7")
-        assert app.editor_pane.current().text == "print('latest')"
+        assert app.main.editor_pane.current().text == "print('latest')"
         await pilot.press("f7")
-        assert app.editor_pane.current().text == "print('from history')"
+        assert app.main.editor_pane.current().text == "print('from history')"
         await pilot.press("f8", "f8")
-        assert app.editor_pane.current().text == "draft"
+        assert app.main.editor_pane.current().text == "draft"
         # the history screen: pick the older run and run it again
         await pilot.press("f3")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("down")
-        before = set(app.records)
+        before = set(app.runbook.records)
         await pilot.press("f5")
-        await wait_until(pilot, lambda: set(app.records) - before)
-        rerun = app.records[max(app.records)]
+        await wait_until(pilot, lambda: set(app.runbook.records) - before)
+        rerun = app.runbook.records[max(app.runbook.records)]
         await wait_until(pilot, lambda: not rerun.running)
         assert rerun.code == first.code
         assert "from history" in rerun.full_output()
@@ -248,7 +249,7 @@ async def test_flood_is_bounded_and_full_output_kept(runtime_url, home):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
         record = await run_and_wait(pilot, "for i in range(50000):\n    print(f'line {i}')")
-        block = app.log_view.blocks[record.seq]
+        block = app.main.log_view.blocks[record.seq]
         text = body_text(block)
         assert "line 0" in text and "line 49999" in text
         assert "more lines not shown" in text
@@ -268,21 +269,7 @@ async def test_copy_output_uses_the_clipboard(runtime_url, home):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
         record = await run_and_wait(pilot, "print('copy me')")
-        app.log_view.blocks[record.seq].focus()
+        app.main.log_view.blocks[record.seq].focus()
         await pilot.press("c")
         assert "copy me" in app.clipboard
         await quit_app(pilot)
-
-
-async def test_runtime_that_cannot_start_is_reported_not_raised(home):
-    app = WorkbenchApp(session=Session(url="http://127.0.0.1:9/nothing-listens-here"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(
-            pilot, lambda: app.ready or "not running" in app.sub_title or app._notifications, timeout=60
-        )
-        await pilot.pause(0.5)
-        await pilot.press("f5")
-        await pilot.pause(0.2)
-        assert not app.records
-        await quit_app(pilot)
-    assert app.return_code == 0

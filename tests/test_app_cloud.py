@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Input
 
 from tests.fake_cloud import GOOD_KEY
 from tui.app import WorkbenchApp
@@ -11,6 +13,7 @@ from tui.core.target import Target
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
 from tui.screens.choice import ChoiceScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.prompt import PromptScreen
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -20,13 +23,20 @@ def cloud_app(**target) -> WorkbenchApp:
 
 
 async def palette(pilot, command: str) -> None:
-    """Run a command-palette entry the way a person does: ctrl+p, type, enter."""
+    """Run a command-palette entry the way a person does: ctrl+p, type, enter (on the entry)."""
+    app = pilot.app
     await pilot.press("ctrl+p")
-    await pilot.pause(0.2)
+    await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
     await pilot.press(*command)
-    await pilot.pause(0.4)
+
+    def offered() -> bool:
+        found = app.screen.query(CommandList)
+        index = found.first().highlighted if found else None
+        return index is not None and command in str(found.first().get_option_at_index(index).prompt)
+
+    await wait_until(pilot, offered, what=f"{command!r} highlighted in the palette")
     await pilot.press("enter")
-    await pilot.pause(0.2)
+    await wait_until(pilot, lambda: not isinstance(app.screen, CommandPalette), what="the palette to close")
 
 
 async def test_cloud_header_run_and_kill_on_quit(cloud, home):
@@ -77,7 +87,7 @@ async def test_extend_and_kill_from_the_palette_then_new_sandbox(cloud, home):
         await wait_until(pilot, lambda: cloud.calls("DELETE", f"/sandboxes/{first}"), timeout=30)
         await wait_until(pilot, lambda: "gone" in app.sub_title, timeout=10)
         await palette(pilot, "New sandbox")
-        await wait_until(pilot, lambda: len(cloud.created()) == 2 and app.ready, timeout=60)
+        await wait_until(pilot, lambda: len(cloud.created()) == 2 and app.main.ready, timeout=60)
         await wait_ready(pilot)
         assert app.session.sandbox_id != first
         record = await run_and_wait(pilot, "'second sandbox'")
@@ -90,7 +100,7 @@ async def test_expired_sandbox_offers_a_way_out(cloud, home):
     app = cloud_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        editor = app.editor_pane.current()
+        editor = app.main.editor_pane.current()
         text_before = editor.text
         first = app.session.sandbox_id
         cloud.edge.gone = True
@@ -100,7 +110,7 @@ async def test_expired_sandbox_offers_a_way_out(cloud, home):
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), timeout=10)
         cloud.edge.gone = False
         await pilot.press("n")
-        await wait_until(pilot, lambda: len(cloud.created()) == 2 and app.ready, timeout=60)
+        await wait_until(pilot, lambda: len(cloud.created()) == 2 and app.main.ready, timeout=60)
         await wait_ready(pilot)
         assert not isinstance(app.screen, ChoiceScreen), app.screen_stack
         record = await run_and_wait(pilot, "print('found again')", timeout=30)
@@ -130,12 +140,12 @@ async def test_switch_to_local_keeps_buffers_and_history(cloud, home):
         await run_and_wait(pilot, "'ran on cloud'")
         code = "'ran locally'"
         await palette(pilot, "Switch to local runtime")
-        await wait_until(pilot, lambda: app.session.mode == "local" and app.ready, timeout=90)
+        await wait_until(pilot, lambda: app.session.mode == "local" and app.main.ready, timeout=90)
         await wait_ready(pilot)
         assert app.sub_title.startswith("local · http://127.0.0.1:")
         record = await run_and_wait(pilot, code)
         assert record.status == "ok"
-        assert app.editor_pane.current().text == code
+        assert app.main.editor_pane.current().text == code
         codes = [entry.code for entry in app.history.recent(10)]
         assert "'ran on cloud'" in codes and code in codes
         await quit_app(pilot)
@@ -148,10 +158,57 @@ async def test_switch_from_local_to_cloud_from_the_palette(cloud, home, runtime_
         await wait_ready(pilot)
         assert app.sub_title.startswith("local · ")
         await palette(pilot, "Switch to cloud")
-        await wait_until(pilot, lambda: app.session.mode == "cloud" and app.ready, timeout=60)
+        await wait_until(pilot, lambda: app.session.mode == "cloud" and app.main.ready, timeout=60)
         await wait_ready(pilot)
         assert app.sub_title.startswith(f"cloud · {app.session.sandbox_id} · ")
         record = await run_and_wait(pilot, "'now on the cloud'")
         assert record.status == "ok"
         await quit_app(pilot)
     assert len(cloud.created()) == 1 and cloud.calls("DELETE", "/sandboxes/")
+
+
+async def test_connect_to_a_sandbox_by_id_from_the_palette(cloud, home):
+    from e2b_code_interpreter import Sandbox
+
+    other = Sandbox.create(api_key=GOOD_KEY)  # made elsewhere, e.g. by a script
+    app = cloud_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        first = app.session.sandbox_id
+        await palette(pilot, "Connect to sandbox")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the id prompt")
+        app.screen.query_one(Input).value = other.sandbox_id
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.sandbox_id == other.sandbox_id and app.main.ready, timeout=60)
+        await wait_ready(pilot)
+        assert cloud.calls("POST", f"/v2/sandboxes/{other.sandbox_id}/connect")
+        assert cloud.calls("DELETE", f"/sandboxes/{first}"), "the sandbox the app created is killed on leaving"
+        record = await run_and_wait(pilot, "'on the other sandbox'")
+        assert record.status == "ok"
+        await quit_app(pilot)
+    assert not cloud.calls("DELETE", f"/sandboxes/{other.sandbox_id}"), "a sandbox connected by id is left running"
+
+
+async def test_a_failing_keep_alive_is_reported_once(cloud, home):
+    app = cloud_app(sandbox_timeout=3)  # a keep-alive every second
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        cloud.fail_with = 500
+
+        def warned() -> list:
+            return [n for n in app._notifications if n.title == "Keep-alive"]
+
+        await wait_until(pilot, warned, timeout=30, what="the keep-alive warning")
+        assert "Could not extend the sandbox" in warned()[0].message
+        keepalive = app.session.keepalive
+        assert keepalive is not None
+        failures = len(cloud.calls("POST", f"/sandboxes/{app.session.sandbox_id}/timeout"))
+        await wait_until(
+            pilot,
+            lambda: len(cloud.calls("POST", f"/sandboxes/{app.session.sandbox_id}/timeout")) > failures + 1,
+            timeout=30,
+            what="more failed keep-alives",
+        )
+        assert len(warned()) == 1, "the same trouble is said once"
+        cloud.fail_with = None
+        await quit_app(pilot)

@@ -7,6 +7,7 @@ against the session's local runtime: matplotlib, PIL, SVG and R results.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -253,8 +254,8 @@ async def test_chart_screen_draws_every_kind():
     for name, (payload, words) in cases.items():
         app = Host()
         async with app.run_test(size=(100, 34)) as pilot:
-            app.push_screen(ChartScreen(Artifact(1, 1, Result(chart=payload))))
-            await pilot.pause(0.2)
+            await app.push_screen(ChartScreen(Artifact(1, 1, Result(chart=payload))))
+            await pilot.pause()
             plots = list(app.screen.query(ChartPlot))
             drawn = "\n".join(plot_text(plot) for plot in plots)
             for word in words:
@@ -378,15 +379,13 @@ async def test_odd_chart_data_draws_or_says_why():
     for name, payload in cases.items():
         app = Host()
         async with app.run_test(size=(100, 34)) as pilot:
-            app.push_screen(ChartScreen(Artifact(1, 1, Result(chart=payload))))
-            await pilot.pause(0.2)
+            await app.push_screen(ChartScreen(Artifact(1, 1, Result(chart=payload))))
+            await pilot.pause()
             await pilot.press("down")
-            await pilot.pause(0.1)
             mark = str(app.screen.query_one(".chart-mark").content)
             if name == "missing x and y":
                 assert mark == "marked: s0: 2, 2", mark
             await pilot.press("up")  # the first row: a point with no x nor y
-            await pilot.pause(0.1)
             mark = str(app.screen.query_one(".chart-mark").content)
             if name == "missing x and y":
                 assert mark == "s0: nan, nan: a missing value, not on the plot", mark
@@ -433,6 +432,11 @@ def make_app(runtime_url: str) -> WorkbenchApp:
     return WorkbenchApp(session=Session(url=runtime_url))
 
 
+def plots_text(screen) -> str:
+    """What the screen's plots draw ("" while none is mounted yet)."""
+    return "\n".join(plot_text(plot) for plot in screen.query(ChartPlot))
+
+
 def body_text(block: RunBlock) -> str:
     from rich.console import Console
 
@@ -455,7 +459,7 @@ async def test_line_and_bar_charts_preview_draw_and_save(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        assert app.graphics == "halfblock"
+        assert app.artifacts.graphics == "halfblock"
         line = await run_and_wait(pilot, LINE)
         bar = await run_and_wait(pilot, BAR)
         assert line.status == bar.status == "ok"
@@ -465,7 +469,7 @@ async def test_line_and_bar_charts_preview_draw_and_save(runtime_url, home):
         assert bar_artifact.kinds == ["png", "chart"] and isinstance(bar_artifact.chart, BarChart)
 
         # the block lists the artifact with a half-block thumbnail and its keys
-        block = app.log_view.blocks[line.seq]
+        block = app.main.log_view.blocks[line.seq]
         text = body_text(block)
         assert f"{line_artifact.name} · png " in text and "line chart “Sales” (2 series)" in text
         assert text.count("▀") >= 10 * 10
@@ -485,7 +489,7 @@ async def test_line_and_bar_charts_preview_draw_and_save(runtime_url, home):
         # interactive: plotext draws both series, titles and labels; the table has the data
         await pilot.press("i")
         await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen), what="the chart")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "Sales" in plots_text(app.screen), what="the plot")
         drawn = plot_text(app.screen.query_one(ChartPlot))
         for word in ("Sales", "north", "south", "quarter", "revenue (k€)"):
             assert word in drawn
@@ -498,9 +502,9 @@ async def test_line_and_bar_charts_preview_draw_and_save(runtime_url, home):
 
         # the bar chart from the command palette's action (the last run with artifacts)
         app.set_focus(None)
-        app.action_artifacts("chart")
+        app.main.action_artifacts("chart")
         await wait_until(pilot, lambda: isinstance(app.screen, ChartScreen), what="the bar chart")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: "Fruit" in plots_text(app.screen), what="the plot")
         drawn = plot_text(app.screen.query_one(ChartPlot))
         assert "Fruit" in drawn and "apples" in drawn and "plums" in drawn
         await pilot.press("escape")
@@ -565,7 +569,7 @@ async def test_several_artifacts_superchart_and_pie(runtime_url, home):
         assert "u" in drawn and "v" in drawn
         await pilot.press("escape")
         # on the block, with two artifacts, p asks which one
-        app.log_view.blocks[record.seq].focus()
+        app.main.log_view.blocks[record.seq].focus()
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, ArtifactsScreen))
         await pilot.press("down", "enter")
@@ -586,20 +590,19 @@ async def test_pil_image_and_svg(runtime_url, home, monkeypatch):
         pil = await run_and_wait(pilot, "from PIL import Image\nImage.new('RGB', (64, 48), (200, 30, 30))")
         (artifact,) = artifacts_of(pil)
         assert "png" in artifact.kinds and artifact.chart is None
-        text = body_text(app.log_view.blocks[pil.seq])
+        text = body_text(app.main.log_view.blocks[pil.seq])
         assert "png 64×48" in text and "interactive" not in text
-        app.log_view.blocks[pil.seq].focus()
+        app.main.log_view.blocks[pil.seq].focus()
         await pilot.press("i")  # no chart data: says so, opens nothing
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: any("no chart data" in n.message for n in app._notifications))
         assert not isinstance(app.screen, ChartScreen)
-        assert any("no chart data" in n.message for n in app._notifications)
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen))
         assert isinstance(app.screen.query_one("#preview-image"), HalfcellImage)
         await pilot.press("g")  # the next graphics mode, remembered for the next preview
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, PreviewScreen))
-        assert app.graphics == "auto"
+        assert app.artifacts.graphics == "auto"
         await pilot.press("s")
         await save_as(pilot, "pictures/red")
         await wait_until(pilot, (home / "pictures" / "red.png").exists)
@@ -612,7 +615,7 @@ async def test_pil_image_and_svg(runtime_url, home, monkeypatch):
         svg = await run_and_wait(pilot, f"from IPython.display import SVG, display\ndisplay(SVG({SVG!r}))")
         (artifact,) = artifacts_of(svg)
         assert artifact.kinds == ["svg"]
-        block = app.log_view.blocks[svg.seq]
+        block = app.main.log_view.blocks[svg.seq]
         assert "can be saved (s) but not previewed" in body_text(block)
         block.focus()
         await pilot.press("p")
@@ -631,13 +634,13 @@ async def test_r_plot(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, ("python", "r"))
-        info = app._context_for_language("r")
-        app._bind(app.editor_pane.current(), info)
+        info = app.runbook.for_language("r")
+        app.main.bind(app.main.editor_pane.current(), info)
         record = await run_and_wait(pilot, "plot(1:10, main = 'R plot')")
         assert record.status == "ok", record.error
         (artifact,) = artifacts_of(record)
         assert "png" in artifact.kinds
-        app.log_view.blocks[record.seq].focus()
+        app.main.log_view.blocks[record.seq].focus()
         await pilot.press("p")
         await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen))
         assert isinstance(app.screen.query_one("#preview-image"), HalfcellImage)
@@ -675,7 +678,7 @@ async def test_many_artifacts_show_the_first_thumbnails_and_one_line_for_the_res
             f"for i in range({count}):\n    display(Image.new('RGB', (40 + i, 30), (20 * i, 90, 160)))",
         )
         assert len(artifacts_of(record)) == count
-        text = body_text(app.log_view.blocks[record.seq])
+        text = body_text(app.main.log_view.blocks[record.seq])
         for artifact in artifacts_of(record):
             assert artifact.name in text  # every artifact is listed...
         # ...and only the first ones carry a thumbnail (a run of half-block rows under their line)
@@ -697,7 +700,7 @@ async def test_an_image_whose_data_is_not_base64_is_said_not_a_crash(runtime_url
             pilot, "from IPython.display import display\ndisplay({'image/png': 'not base64'}, raw=True)"
         )
         (artifact,) = artifacts_of(record)
-        block = app.log_view.blocks[record.seq]
+        block = app.main.log_view.blocks[record.seq]
         text = body_text(block)
         assert f"{artifact.name} · png (not valid base64)" in text and "not valid base64." in text
         block.focus()
@@ -721,13 +724,29 @@ async def test_keys_typed_ahead_never_pile_up_dialogs(runtime_url, home):
         await wait_ready(pilot)
         record = await run_and_wait(pilot, LINE)
         assert artifacts_of(record)
-        app.log_view.blocks[record.seq].focus()
+        app.main.log_view.blocks[record.seq].focus()
         await pilot.pause()
-        for key in "ipipisipip":  # typed ahead: all queued before any dialog has opened or closed
+        block = app.main.log_view.blocks[record.seq]
+        keys = "ipipisipip"
+        for key in keys:  # typed ahead: all queued before any dialog has opened or closed
             app.post_message(events.Key(key, key))
-        await pilot.pause(0.5)
-        assert len(app.screen_stack) <= 2, app.screen_stack
+        # then wait until each key, and each request it made on its way up to the screen, is
+        # handled: a callback queued behind them at every hop (app, block, ..., screen) runs last
+        hops = [app, *[n for n in block.ancestors_with_self if n is not app]]
+        handled = asyncio.Event()
+
+        def behind(index: int = 0) -> None:
+            if index == len(hops):
+                handled.set()
+            else:
+                hops[index].call_later(behind, index + 1)
+
+        behind()
+        await asyncio.wait_for(handled.wait(), 30)
+        await pilot.pause()
+        assert len(app.screen_stack) == 2, app.screen_stack  # the first dialog, and no other
         while len(app.screen_stack) > 1:
+            depth = len(app.screen_stack)
             await pilot.press("escape")
-            await pilot.pause(0.2)
+            await wait_until(pilot, lambda d=depth: len(app.screen_stack) < d, what="the dialog to close")
         await quit_app(pilot)

@@ -7,6 +7,7 @@ sandbox. Tests assert on what the control plane received.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -268,7 +269,7 @@ def test_cli_sandbox_create_info_extend_kill(cloud, tmp_path):
 def test_session_on_cloud_runs_extends_and_kills_on_close(cloud):
     session = Session(target=Target(mode="cloud", sandbox_timeout=600))
     try:
-        session.start()
+        asyncio.run(session.open())
         assert session.mode == "cloud" and session.sandbox_id in cloud.sandboxes
         assert 590 < (session.seconds_left or 0) <= 600
         session.extend(900)

@@ -59,9 +59,7 @@ def test_carriage_return_and_backspace_apply_like_a_terminal() -> None:
 
 
 def test_a_tqdm_bar_shows_its_last_frame() -> None:
-    bar = "".join(
-        f"\r{p:3d}%|{'█' * (p // 10):<10}| {p}/100 [00:0{p // 50}<00:00]" for p in range(0, 101, 5)
-    )
+    bar = "".join(f"\r{p:3d}%|{'█' * (p // 10):<10}| {p}/100 [00:0{p // 50}<00:00]" for p in range(0, 101, 5))
     assert clean(bar + "\n") == "100%|██████████| 100/100 [00:02<00:00]\n"
 
 

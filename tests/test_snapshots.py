@@ -5,25 +5,25 @@ kept in tests/__snapshots__/. snap_compare runs the app on its own event loop, s
 tests are sync functions and the driving happens in `run_before`.
 
 What differs from run to run is pinned before the picture: `tui.demo.freeze` (ids,
-paths, URL, durations) plus, here, what it does not cover yet: the shared runtime
-holds contexts of other tests (and their execution counts), so each test makes fresh
-contexts and shows only those; the languages line depends on the machine; cursors blink;
+paths, URL, durations) plus, here, what it does not cover: the shared runtime holds
+contexts of other tests (and their execution counts), so each test makes fresh contexts
+and shows only those; the languages line depends on the machine; cursors blink;
 notifications time out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.css.query import NoMatches
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
 
 from tui.app import WorkbenchApp
-from tui.core.session import ALL_LANGUAGES, Session
-from tui.demo import freeze, run_and_wait, wait_ready, wait_until
+from tui.common.languages import NAMES
+from tui.core.session import Session
+from tui.demo import hold_still, run_and_wait, wait_ready, wait_until
 from tui.screens.chart import ChartScreen
 from tui.screens.new_context import NewContextScreen
 from tui.screens.preview import PreviewScreen
@@ -48,19 +48,6 @@ CHART = (
 )
 
 
-def quiet_on_shutdown(tick: Callable[[], None]) -> Callable[[], None]:
-    """WorkbenchApp._tick queries the sidebar every 0.1 s, also while snap_compare's exit()
-    is tearing the screen down, where the query raises NoMatches and fails the picture."""
-
-    def guarded() -> None:
-        try:
-            tick()
-        except NoMatches:
-            pass
-
-    return guarded
-
-
 @pytest.fixture
 def app(runtime_url: str, tmp_path: Path, monkeypatch) -> Iterator[WorkbenchApp]:
     """The app on the shared runtime, with its own buffers, history and config."""
@@ -68,17 +55,21 @@ def app(runtime_url: str, tmp_path: Path, monkeypatch) -> Iterator[WorkbenchApp]
         require_language(language)
     monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path / "home"))
     app = WorkbenchApp(session=Session(url=runtime_url))
-    app._tick = quiet_on_shutdown(app._tick)  # type: ignore[method-assign]
     created: list[str] = []
     app.fresh_contexts = created  # type: ignore[attr-defined]
     yield app
     # snap_compare ends the app with exit(), not Ctrl+Q: remove our contexts, close the session
     session = app.session
-    for context_id in created:
-        try:
-            session.submit(session.remove_context(context_id)).result(timeout=30)
-        except Exception:  # noqa: BLE001 - cleanup of a shared runtime, best effort
-            pass
+
+    async def remove_all() -> None:
+        for context_id in created:
+            try:
+                await session.remove_context(context_id)
+            except Exception:  # noqa: BLE001 - cleanup of a shared runtime, best effort
+                pass
+
+    if session.is_open:
+        asyncio.run(remove_all())
     session.close()
 
 
@@ -86,41 +77,31 @@ async def fresh_contexts(pilot: Pilot) -> WorkbenchApp:
     """Wait for the app, then show only new contexts (one per language), made here."""
     app = await wait_ready(pilot, LANGUAGES)
     assert isinstance(app, WorkbenchApp)
-    await wait_until(pilot, lambda: not app.starting, what="default contexts to start")
-    fresh = {}
+    await wait_until(
+        pilot,
+        lambda: not any(c.placeholder for c in app.runbook.contexts.values()),
+        what=f"default contexts {[(c.language, c.state) for c in app.runbook.contexts.values()]}",
+    )
+    fresh = []
     for language in LANGUAGES:
-        info = await app._call(app.session.create_context(language))
-        fresh[info.id] = info
-        app.fresh_contexts.append(info.id)  # type: ignore[attr-defined]
-    app.session.contexts.clear()
-    app.session.contexts.update(fresh)
-    app._bind_buffers()
-    app._show_contexts()
+        ctx = await app.session.create_context(language)
+        fresh.append(ctx)
+        app.fresh_contexts.append(ctx.id)  # type: ignore[attr-defined]
+    app.runbook.reset_contexts()
+    app.runbook.sync(fresh)
+    app.main.bind_buffers()
+    app.main.show_contexts()
     await pilot.pause()
     return app
 
 
 async def still(pilot: Pilot) -> None:
-    """Freeze, and stop what moves by itself: blinking cursors, toasts, timers, the languages line."""
+    """Hold the app still, with a languages line that is the same on every machine."""
     app = pilot.app
     assert isinstance(app, WorkbenchApp)
-    if app._save_timer is not None:  # a pending save would fire while snap_compare shuts the app
-        app._save_timer.stop()
-    app.save_buffers()
-    app.sidebar.set_status(f"Languages: {', '.join(ALL_LANGUAGES)}")
-    for screen in app.screen_stack:
-        for widget in screen.query("TextArea, Input"):
-            assert isinstance(widget, TextArea | Input)
-            widget.cursor_blink = False  # shows the cursor (if focused) but does not repaint it
-            widget.refresh()
-    freeze(app)
-    await pilot.pause(0.2)
-    # freeze renamed the contexts, so the sidebar rebuilt its list, and its highlight can land
-    # on an old item being removed (ContextSidebar.show races ListView.clear): highlight again
-    app.sidebar.list_view.index = None
-    app._show_contexts()
-    app.clear_notifications()
-    await pilot.pause(0.2)
+    await hold_still(pilot)
+    app.main.sidebar.set_status(f"Languages: {', '.join(NAMES)}")
+    await pilot.pause()
 
 
 def test_main_screen_with_contexts_and_output(snap_compare, app: WorkbenchApp) -> None:
@@ -149,12 +130,12 @@ async def open_chart_artifact(pilot: Pilot, key: str, screen: type) -> None:
     app = await fresh_contexts(pilot)
     record = await run_and_wait(pilot, CHART)
     assert record.status == "ok", record.failure
-    app.graphics = "halfblock"  # the same picture in every terminal
+    app.artifacts.graphics = "halfblock"  # the same picture in every terminal
     await still(pilot)
-    app.log_view.blocks[record.seq].focus()
+    app.main.log_view.blocks[record.seq].focus()
     await pilot.press(key)
     await wait_until(pilot, lambda: isinstance(app.screen, screen), what=screen.__name__)
-    await pilot.pause(0.3)
+    await pilot.pause()
 
 
 def test_chart_preview_halfblock(snap_compare, app: WorkbenchApp) -> None:
@@ -168,6 +149,7 @@ def test_interactive_chart(snap_compare, app: WorkbenchApp) -> None:
     async def run_before(pilot: Pilot) -> None:
         await open_chart_artifact(pilot, "i", ChartScreen)
         await pilot.press("down")  # marks the second row's point on the plot
-        await pilot.pause(0.2)
+        mark = pilot.app.screen.query_one(".chart-mark")
+        await wait_until(pilot, lambda: "north: 2, 5" in str(mark.content), what="the mark")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

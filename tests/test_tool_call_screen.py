@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import Static, TextArea
 
 from tui.app import WorkbenchApp
-from tui.core.session import Session, SessionError
+from tui.core.session import Session
 from tui.demo import wait_ready, wait_until
 from tui.screens.tool_call import ToolCallScreen
 
@@ -28,7 +28,7 @@ async def paste_and_run(pilot, screen: ToolCallScreen, text: str) -> None:
     screen.query_one("#tool-input", TextArea).load_text(text)
     await pilot.press("f5")
     await wait_until(pilot, lambda: screen.results is not before, what="the tool call to run")
-    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 async def test_tool_call_screen_runs_a_call_and_shows_the_json(runtime_url, home):
@@ -69,8 +69,7 @@ async def test_tool_call_screen_runs_a_call_and_shows_the_json(runtime_url, home
         # nothing to run: said on the status line, nothing breaks
         screen.query_one("#tool-input", TextArea).load_text("just words")
         await pilot.press("f5")
-        await pilot.pause(0.1)
-        assert "Nothing to run" in shown(screen.query_one("#tool-status", Static))
+        await wait_until(pilot, lambda: "Nothing to run" in shown(screen.query_one("#tool-status", Static)))
 
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ToolCallScreen), what="the view to close")
@@ -107,8 +106,7 @@ async def test_run_while_a_run_is_in_progress_says_so_and_lets_it_finish(runtime
         await wait_until(pilot, lambda: screen.running, what="the first run to start")
         screen.query_one("#tool-input", TextArea).load_text('{"code": "print(2)"}')
         await pilot.press("f5")
-        await pilot.pause(0.1)
-        assert "Still running" in shown(status)
+        await wait_until(pilot, lambda: "Still running" in shown(status), what="the refusal")
         await wait_until(pilot, lambda: screen.results, what="the first run to finish", timeout=60)
         result = json.loads(screen.query_one("#tool-json", TextArea).text)
         assert (result["status"], result["stdout"]) == ("ok", "first finished\n")  # not cancelled
@@ -116,23 +114,21 @@ async def test_run_while_a_run_is_in_progress_says_so_and_lets_it_finish(runtime
         await wait_until(pilot, app.session_closed.is_set, what="the session to close")
 
 
-async def test_status_line_shows_messages_as_written(runtime_url, home, monkeypatch):
+async def test_status_line_shows_messages_as_written(runtime_url, home):
     app = WorkbenchApp(session=Session(url=runtime_url))
     async with app.run_test(size=(140, 44)) as pilot:
         screen = await open_view(pilot, app)
-
-        def closed(coro):
-            coro.close()
-            raise SessionError("The session is closed [/not markup] [b]really[/b].")
-
-        monkeypatch.setattr(screen.session, "submit", closed)
+        app.session.close()  # the sandbox goes away while the view is open
         screen.query_one("#tool-input", TextArea).load_text('{"code": "1"}')
         await pilot.press("f5")
         await wait_until(pilot, lambda: not screen.running, what="the run to give up")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: "Could not run" in shown(screen.query_one("#tool-status", Static)))
         assert app.is_running and app.screen is screen
         said = shown(screen.query_one("#tool-status", Static))
+        assert "Could not run: The session is closed." in said
+        # whatever a message holds is shown as written, never read as markup
+        screen._status("The session is closed [/not markup] [b]really[/b].", "Could not run:", "red")
+        said = shown(screen.query_one("#tool-status", Static))
         assert "Could not run: The session is closed [/not markup] [b]really[/b]." in said
-        monkeypatch.undo()
         await pilot.press("ctrl+q")
         await wait_until(pilot, app.session_closed.is_set, what="the session to close")

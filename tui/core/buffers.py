@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..common.files import atomic_write
+from ..common.languages import LANGUAGES
 from . import paths
-
-EXAMPLES = {
-    "python": "import math\n\nprint('hello from python')\n[math.sqrt(n) for n in range(5)]\n",
-    "javascript": "const xs = [1, 2, 3].map(x => x * x);\nconsole.log('hello from javascript');\nxs\n",
-    "typescript": "const greet = (who: string): string => `hello from ${who}`;\ngreet('typescript')\n",
-    "r": "x <- c(1, 2, 3)\ncat('hello from r\\n')\nsummary(x)\n",
-    "java": 'System.out.println("hello from java");\n',
-    "bash": "echo hello from bash\nuname -a\n",
-}
+from .runbook import ContextEntry
 
 
 @dataclass
@@ -51,17 +44,25 @@ class BufferStore:
             return BufferSet()
 
     def save(self, state: BufferSet) -> None:
-        """Atomic: write a temp file in the same folder, fsync, rename over the old one."""
+        """Atomic and private (see atomic_write): a crash never leaves half a file."""
         data = json.dumps({"buffers": [asdict(b) for b in state.buffers], "active": state.active}, indent=1)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".buffers-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(self.path, data)
+
+
+def first_buffer() -> Buffer:
+    """What a first launch shows: a python example."""
+    return Buffer("main", "python", LANGUAGES["python"].example)
+
+
+def context_for(buffer: Buffer, contexts: Iterable[ContextEntry]) -> ContextEntry | None:
+    """The context `buffer` runs in: its own while it exists, else a live one of its
+    language, the one in the buffer's cwd when there is one."""
+    live = [c for c in contexts if not c.placeholder]
+    for entry in live:
+        if entry.id == buffer.context_id:
+            return entry
+    same_language = [c for c in live if c.language == buffer.language]
+    for entry in same_language:
+        if buffer.cwd and entry.cwd == buffer.cwd:
+            return entry
+    return same_language[0] if same_language else None

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..common.files import PRIVATE_FILE, private_file
 from . import paths
 from .records import ExecutionRecord
 
@@ -56,6 +57,8 @@ class History:
 
     def __init__(self, path: Path | None = None):
         self.path = path or paths.ensure(paths.data_dir()) / "history.sqlite3"
+        self.path.touch(mode=PRIVATE_FILE)  # sqlite's journal files take the database's mode
+        private_file(self.path)
         self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.executescript(SCHEMA)
         self.db.commit()

@@ -1,4 +1,7 @@
-"""Where the workbench keeps its files (E2B_WORKBENCH_HOME overrides all of them)."""
+"""Where the workbench keeps its files (E2B_WORKBENCH_HOME overrides all of them).
+
+Every folder made here is private (0700): buffers, history and outputs hold code and data.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import os
 from pathlib import Path
 
 import platformdirs
+
+from ..common.files import private_dir
 
 APP = "e2b-workbench"
 
@@ -33,5 +38,5 @@ def cache_dir() -> Path:
 
 
 def ensure(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """`path` as an existing folder, private to the user (code, outputs and history are theirs)."""
+    return private_dir(path)

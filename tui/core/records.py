@@ -6,8 +6,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from e2b_code_interpreter.models import ExecutionError, Result
+
+# running until it ends; then ok, error (the code raised), interrupted (by the user),
+# timeout (the run's deadline passed) or failed (it could not run: sandbox or context trouble)
+RunStatus = Literal["running", "ok", "error", "interrupted", "timeout", "failed"]
 
 HEAD_LINES = 200  # lines of output kept in memory at the start of a run...
 TAIL_LINES = 200  # ...and at its end; the whole output is on disk
@@ -73,11 +78,12 @@ class ExecutionRecord:
     started_mono: float = field(default_factory=time.monotonic)
     duration: float | None = None
     execution_count: int | None = None
-    status: str = "running"  # running, ok, error, interrupted, timeout, failed
+    status: RunStatus = "running"
     output: OutputLines = field(default_factory=OutputLines)
     results: list[Result] = field(default_factory=list)
     error: ExecutionError | None = None
     failure: str = ""  # what went wrong outside the code (runtime down, timeout...)
+    context_lost: bool = False  # the context was not found (removed, or its sandbox restarted)
     output_path: Path | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

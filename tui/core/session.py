@@ -1,9 +1,16 @@
 """The app's one door to a sandbox: the E2B SDK, on its own thread and event loop.
 
-Every SDK call runs on the session thread, so parsing a flood of output never blocks
-the UI; callers get concurrent futures (`asyncio.wrap_future` them in async code).
-A run is cancelled by cancelling its future: the SDK drops the request and the
-runtime interrupts the kernel (E2B's only interrupt).
+Every SDK call runs on the session thread, so parsing a flood of output never blocks the
+UI. Callers await the session's methods from their own event loop (the UI's): each call
+is handed to the session thread and its result comes back as an awaitable, so no caller
+ever schedules coroutines on the session's loop itself.
+
+A run is different: `run` returns a future and reports through a listener (called on the
+session thread) while the output streams. Cancelling the future interrupts the run: the
+SDK drops the request and the runtime interrupts the kernel (E2B's only interrupt).
+
+The session owns no UI state: what the app knows about runs and contexts lives in a
+`RunBook`, changed on the UI thread only.
 """
 
 from __future__ import annotations
@@ -11,164 +18,143 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, TextIO, TypeVar
 
 import httpx
-from e2b.exceptions import (
-    AuthenticationException,
-    InvalidArgumentException,
-    NotFoundException,
-    RateLimitException,
-    SandboxException,
-    TimeoutException,
-)
+from e2b.exceptions import NotFoundException, TimeoutException
 from e2b_code_interpreter import AsyncSandbox
 from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, Result
 
-from ..runtime.launcher import LocalRuntime
+from ..common import languages as registry
+from ..common.files import PRIVATE_FILE, private_dir
 from . import paths
 from .deadline import run_code_within
+from .errors import SessionError, WorkbenchError, explain, sandbox_gone
 from .records import ExecutionRecord
-from .target import (
-    KeepAlive,
-    Target,
-    TargetError,
-    close_cloud,
-    create_cloud_async_sandbox,
-    explain_cloud,
-    kill_sandbox,
-)
+from .target import KeepAlive, Mode, Target, close_cloud, create_cloud_async_sandbox, kill_sandbox
 
-ALL_LANGUAGES = ("python", "javascript", "typescript", "r", "java", "bash")
-
-# run numbers are unique in the process, so runs of a session the app switched away from
-# keep their own blocks and records
-_RUN_NUMBERS = itertools.count(1)
-
-
-class SessionError(RuntimeError):
-    """Something a person should read: what failed and what to do."""
-
-
-def explain(err: BaseException) -> str:
-    """A sentence for any failure the SDK or the network can raise."""
-    if isinstance(err, (SessionError, TargetError)):
-        return str(err)
-    if isinstance(err, (AuthenticationException, RateLimitException)):
-        return explain_cloud(err)
-    if isinstance(err, NotFoundException):
-        return f"Not found: {err}"
-    if isinstance(err, TimeoutException):
-        return str(err)
-    if isinstance(err, InvalidArgumentException):
-        return f"Invalid request: {err}"
-    if isinstance(err, SandboxException):
-        return str(err)
-    if isinstance(err, httpx.ConnectError):
-        return "Cannot reach the runtime (connection refused): is it still running?"
-    if isinstance(err, (httpx.RemoteProtocolError, httpx.ReadError)):
-        return "The runtime closed the connection mid-request (it may have stopped or crashed)."
-    if isinstance(err, httpx.HTTPError):
-        return f"Network error talking to the runtime: {err}"
-    return f"{type(err).__name__}: {err}"
-
-
-@dataclass
-class ContextInfo:
-    id: str
-    language: str
-    cwd: str
-    state: str = "idle"
-    busy_since: float | None = None
-    running: int = 0  # runs submitted and not finished (queued ones included)
-    last_count: int | None = None
-    note: str = ""
-
-    @property
-    def label(self) -> str:
-        return f"{self.language}·{self.id[:6]}"
+T = TypeVar("T")
 
 
 class RunListener(Protocol):
+    """Told about a run from the session thread: keep it cheap (post a message)."""
+
     def on_update(self, record: ExecutionRecord) -> None: ...
 
     def on_finished(self, record: ExecutionRecord) -> None: ...
 
 
-def sandbox_gone(err: BaseException) -> bool:
-    """True when a failure means the cloud sandbox itself expired or was killed."""
-    text = str(err)
-    return isinstance(err, TimeoutException) and ("sandbox timeout" in text or "was killed" in text)
-
-
 class Session:
-    """A sandbox session: local runtime (started here), any E2B-compatible URL, or E2B cloud."""
+    """A sandbox session: the local runtime (started here), an E2B-compatible URL, or E2B cloud."""
 
-    def __init__(self, url: str | None = None, cwd: str | None = None, target: Target | None = None):
+    def __init__(self, target: Target | None = None, *, url: str | None = None, cwd: str | None = None):
         self.target = target or Target(mode="local", url=url, cwd=cwd)
-        self._given_url = url or self.target.url
-        self.cwd = cwd or self.target.cwd
-        self.runtime: LocalRuntime | None = None
-        self.url = self._given_url or ""
-        self.mode = self.target.mode
+        self.mode: Mode = self.target.mode
+        self.url = self.target.url or ""
+        self.runtime: Any = None  # LocalRuntime, when this session started one
+        self.sandbox: AsyncSandbox | None = None
         self.sandbox_id = ""
         self.created = False  # cloud: this session created the sandbox (and kills it on close)
         self.keepalive: KeepAlive | None = None
         self.gone = False  # cloud: the sandbox expired or was killed under us
         self.closing_note = ""  # cloud: what happened to the sandbox on close (e.g. kept: its id)
-        self.start_error = ""  # why start() failed, as shown to the person
-        self.sandbox: AsyncSandbox | None = None
-        self.contexts: dict[str, ContextInfo] = {}
-        self.languages: list[str] = list(ALL_LANGUAGES)
+        self.start_error = ""  # why open() failed, as shown to the person
+        self.languages: list[str] = list(registry.NAMES)
+        self.languages_note = ""  # why the list is a guess (the sandbox did not say)
+        self.output_dir = private_dir(paths.cache_dir() / "runs" / f"{int(time.time())}-{id(self):x}")
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="e2b-session", daemon=True)
-        self._runs: dict[int, concurrent.futures.Future] = {}
+        self._runs: set[concurrent.futures.Future] = set()
         self._closed = False
-        self.output_dir = paths.ensure(paths.cache_dir() / "runs" / f"{int(time.time())}-{id(self):x}")
 
     # -- plumbing ---------------------------------------------------------------
 
-    def submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future:
+    @property
+    def thread_id(self) -> int | None:
+        """The session thread's native id (profilers and benchmarks tell its time apart)."""
+        return self._thread.native_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.sandbox is not None and not self._closed
+
+    async def _on_session_thread(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the session's loop; await its result from the caller's loop."""
+        future = self._submit(coro)
+        return await asyncio.wrap_future(future)
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         if self._closed:
             coro.close()
             raise SessionError("The session is closed.")
+        if not self._thread.is_alive():
+            self._thread.start()
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
-    def start(self) -> None:
-        """Blocking: start the local runtime (unless given a URL) and open the sandbox."""
-        self._thread.start()
-        if self.mode == "cloud":
-            self.sandbox = self.submit(create_cloud_async_sandbox(self.target)).result(timeout=120)
-            self.sandbox_id = self.sandbox.sandbox_id
-            self.created = not self.target.sandbox_id
-            self.url = f"E2B cloud · {self.sandbox_id}"
-            self.keepalive = KeepAlive(self.target, self.sandbox_id).start()
-            return
-        if not self._given_url:
-            self.runtime = LocalRuntime(cwd=self.cwd)
+    def _sandbox(self) -> AsyncSandbox:
+        if self.sandbox is None:
+            raise SessionError(
+                "The sandbox is not open yet." if not self.start_error else f"No sandbox: {self.start_error}"
+            )
+        return self.sandbox
+
+    def explain(self, err: BaseException) -> WorkbenchError:
+        """A failure worded for where this session runs."""
+        return explain(
+            err, cloud=self.mode == "cloud", sandbox_id=self.sandbox_id, domain=self.target.domain or ""
+        )
+
+    # -- open / close -------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Start the local runtime (unless given a URL) or open the cloud sandbox; learn its languages.
+
+        Raises a WorkbenchError that says what failed (also kept in `start_error`).
+        """
+        try:
+            if self.mode == "cloud":
+                await self._open_cloud()
+            else:
+                await self._open_local()
+        except Exception as err:
+            failure = self.explain(err)
+            self.start_error = str(failure)
+            if failure is err:
+                raise
+            raise failure from err
+
+    async def _open_cloud(self) -> None:
+        self.sandbox = await self._on_session_thread(create_cloud_async_sandbox(self.target))
+        self.sandbox_id = self.sandbox.sandbox_id
+        self.created = not self.target.sandbox_id
+        self.url = f"E2B cloud · {self.sandbox_id}"
+        self.keepalive = KeepAlive(self.target, self.sandbox_id).start()
+        # an E2B template says nothing about its languages: the code-interpreter template has all six
+        self.languages_note = "E2B cloud does not list its languages: all six are offered."
+
+    async def _open_local(self) -> None:
+        if not self.url:
+            from ..runtime.launcher import LocalRuntime
+
+            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares)
             try:
-                self.url = self.runtime.start()
+                self.url = await asyncio.to_thread(self.runtime.start)
             except Exception as err:
                 raise SessionError(f"The local runtime failed to start: {err}") from err
-        self.submit(self._open()).result(timeout=60)
-        if self.mode == "local":
-            from ..runtime.languages import available_languages
-
-            self.languages = available_languages()
-
-    async def _open(self) -> None:
-        self.sandbox = await AsyncSandbox.create(debug=True, sandbox_url=self.url)
+        self.sandbox = await self._on_session_thread(AsyncSandbox.create(debug=True, sandbox_url=self.url))
+        self.languages, self.languages_note = await self._on_session_thread(_runtime_languages(self.url))
 
     def close(self) -> None:
-        """Cancel every run, wait for them, stop the runtime and its kernels."""
+        """Blocking: cancel every run and wait for it, stop the runtime and its kernels, or
+        kill (or keep) the cloud sandbox. Safe to call twice."""
         if self._closed:
             return
-        for future in list(self._runs.values()):
+        for future in list(self._runs):
             future.cancel()
         if self._thread.is_alive():
             with contextlib.suppress(Exception):
@@ -193,10 +179,6 @@ class Session:
 
     # -- cloud sandbox ------------------------------------------------------------
 
-    def explain(self, err: BaseException) -> str:
-        """A sentence for a failure, worded for where this session runs."""
-        return explain_cloud(err, self.target) if self.mode == "cloud" else explain(err)
-
     @property
     def seconds_left(self) -> float | None:
         """Cloud: seconds before the sandbox expires if no keep-alive reaches it."""
@@ -220,75 +202,41 @@ class Session:
 
     # -- contexts ---------------------------------------------------------------
 
-    def _remember(self, ctx: Context) -> ContextInfo:
-        info = self.contexts.get(ctx.id)
-        if info is None:
-            info = ContextInfo(ctx.id, ctx.language, ctx.cwd)
-            self.contexts[ctx.id] = info
-        return info
+    async def list_contexts(self) -> list[Context]:
+        return await self._on_session_thread(self._sandbox().list_code_contexts())
 
-    async def refresh_contexts(self) -> list[ContextInfo]:
-        """Sync with the sandbox's list; contexts gone there are dropped here."""
-        assert self.sandbox is not None
-        listed = await self.sandbox.list_code_contexts()
-        seen = {c.id for c in listed}
-        for gone in [cid for cid in self.contexts if cid not in seen]:
-            del self.contexts[gone]
-        return [self._remember(c) for c in listed]
-
-    async def create_context(self, language: str, cwd: str | None = None) -> ContextInfo:
-        assert self.sandbox is not None
-        ctx = await self.sandbox.create_code_context(cwd=cwd or None, language=language, request_timeout=180)
-        return self._remember(ctx)
+    async def create_context(self, language: str, cwd: str | None = None) -> Context:
+        sandbox = self._sandbox()
+        return await self._on_session_thread(
+            sandbox.create_code_context(cwd=cwd or None, language=language, request_timeout=180)
+        )
 
     async def restart_context(self, context_id: str) -> None:
-        assert self.sandbox is not None
-        await self.sandbox.restart_code_context(context_id)
-        info = self.contexts.get(context_id)
-        if info:
-            info.state, info.last_count, info.note = "idle", None, "restarted"
+        await self._on_session_thread(self._sandbox().restart_code_context(context_id))
 
     async def remove_context(self, context_id: str) -> None:
-        assert self.sandbox is not None
-        await self.sandbox.remove_code_context(context_id)
-        self.contexts.pop(context_id, None)
+        await self._on_session_thread(self._sandbox().remove_code_context(context_id))
+
+    async def call(self, work: Callable[[AsyncSandbox], Coroutine[Any, Any, T]]) -> T:
+        """Run `work(sandbox)` on the session thread (e.g. a tool call); await its result here."""
+        return await self._on_session_thread(work(self._sandbox()))
 
     # -- runs -------------------------------------------------------------------
-
-    def new_record(self, code: str, info: ContextInfo) -> ExecutionRecord:
-        seq = next(_RUN_NUMBERS)
-        return ExecutionRecord(
-            seq=seq,
-            code=code,
-            context_id=info.id,
-            language=info.language,
-            context_label=info.label,
-            output_path=self.output_dir / f"run-{seq}.txt",
-        )
 
     def run(
         self, record: ExecutionRecord, listener: RunListener, timeout: float = 0
     ) -> concurrent.futures.Future:
-        """Start a run; cancel the returned future to interrupt it."""
-        info = self.contexts.get(record.context_id)
-        if info is not None:
-            info.running += 1
-            if info.state != "busy":
-                info.state, info.busy_since = "busy", time.monotonic()
-        future = self.submit(self._run(record, listener, timeout))
-        self._runs[record.seq] = future
-        future.add_done_callback(lambda _f: self._runs.pop(record.seq, None))
+        """Start a run (SessionError if the session cannot run it); cancel the future to interrupt it."""
+        sandbox = self._sandbox()
+        future = self._submit(self._run(sandbox, record, listener, timeout))
+        self._runs.add(future)
+        future.add_done_callback(self._runs.discard)
         return future
 
-    def cancel(self, record: ExecutionRecord) -> bool:
-        future = self._runs.get(record.seq)
-        return bool(future and future.cancel())
-
-    async def _run(self, record: ExecutionRecord, listener: RunListener, timeout: float) -> None:
-        assert self.sandbox is not None
-        out = (
-            open(record.output_path, "w", encoding="utf-8", errors="replace") if record.output_path else None
-        )
+    async def _run(
+        self, sandbox: AsyncSandbox, record: ExecutionRecord, listener: RunListener, timeout: float
+    ) -> None:
+        out = _private_text_file(record.output_path) if record.output_path else None
 
         def add(stream: str) -> Callable[[OutputMessage], None]:
             def handler(msg: OutputMessage) -> None:
@@ -314,7 +262,7 @@ class Session:
         context = Context(record.context_id, record.language, "")
         try:
             execution = await run_code_within(
-                self.sandbox,
+                sandbox,
                 record.code,
                 timeout if timeout and timeout > 0 else 0,
                 context=context,
@@ -330,38 +278,47 @@ class Session:
             record.failure = "Interrupted: the kernel was interrupted and keeps its state."
         except NotFoundException as err:
             record.status = "failed"
-            record.failure = f"{explain(err)} Create a new context or pick another one."
-            info = self.contexts.get(record.context_id)
-            if info is not None:
-                info.state, info.note = "dead", "context is gone"
+            record.failure = f"{self.explain(err)} Create a new context or pick another one."
+            record.context_lost = True
         except TimeoutException as err:
             if sandbox_gone(err):
                 self.gone = True
                 record.status = "failed"
-                record.failure = explain_cloud(err, self.target)
-                return
-            record.status = "timeout"
-            record.failure = f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state."
-            if not isinstance(err.__cause__, TimeoutError):  # the SDK's own (a request timeout)
-                record.failure += f" ({err})"
+                record.failure = str(self.explain(err))
+            else:
+                record.status = "timeout"
+                record.failure = (
+                    f"Timed out after {timeout:g} s: the kernel was interrupted and keeps its state."
+                )
+                if not isinstance(err.__cause__, TimeoutError):  # the SDK's own (a request timeout)
+                    record.failure += f" ({err})"
         except BaseException as err:  # any failure is reported on the run, never raised into the UI
             record.status = "failed"
-            record.failure = self.explain(err)
+            record.failure = str(self.explain(err))
         finally:
             record.duration = time.monotonic() - record.started_mono
             if out is not None:
                 out.close()
-            self._finish_context(record)
             listener.on_finished(record)
 
-    def _finish_context(self, record: ExecutionRecord) -> None:
-        info = self.contexts.get(record.context_id)
-        if info is None:
-            return
-        info.running = max(0, info.running - 1)
-        if record.execution_count is not None:
-            info.last_count = record.execution_count
-        if record.error is not None and record.error.name == "ContextRestarting":
-            info.state, info.note = "dead", "kernel died; restarted fresh"
-        elif info.running == 0 and info.state != "dead":
-            info.state, info.busy_since, info.note = "idle", None, ""
+
+def _private_text_file(path: Path) -> TextIO:
+    """A new text file only its owner can read (a run's output may hold secrets)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    return open(fd, "w", encoding="utf-8", errors="replace")
+
+
+async def _runtime_languages(url: str) -> tuple[list[str], str]:
+    """The languages the runtime at `url` offers (its `GET /languages`), and a note when it
+    cannot say (a runtime without that route: every language is offered). Raises the
+    network error when nothing answers at `url`."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(f"{url.rstrip('/')}/languages")
+    try:
+        response.raise_for_status()
+        listed = response.json()
+        names = {item["name"] for item in listed if item.get("available")}
+    except (httpx.HTTPStatusError, ValueError, KeyError, TypeError, AttributeError) as err:
+        note = f"The runtime did not list its languages ({err}): all six are offered."
+        return list(registry.NAMES), note
+    return [n for n in registry.NAMES if n in names], ""

@@ -18,33 +18,22 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
-import httpx
-from e2b.exceptions import (
-    AuthenticationException,
-    NotFoundException,
-    RateLimitException,
-    SandboxException,
-    TimeoutException,
-)
 from e2b_code_interpreter import AsyncSandbox, Sandbox
 
 from .config import Config, load_config
+from .errors import NoApiKey, TargetError, explain
 from .flags import add_target_arguments, config_overrides  # noqa: F401  (re-exported)
 
-DOCS_KEY = "https://e2b.dev/dashboard?tab=keys"
-
-
-class TargetError(RuntimeError):
-    """The sandbox could not be opened or used; the message says why and what to do."""
+Mode = Literal["local", "cloud"]
 
 
 @dataclass
 class Target:
     """Which sandbox to open, and how."""
 
-    mode: str = "local"  # "local" | "cloud"
+    mode: Mode = "local"
     cwd: str | None = None  # local: the contexts' working directory
     url: str | None = None  # local: an already running E2B-compatible runtime
     spares: bool = False  # local: keep warm spare kernels (worth it for long sessions)
@@ -74,22 +63,45 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
     """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY."""
     config = config or load_config(overrides=config_overrides(args))
     wants_cloud = bool(getattr(args, "cloud", False) or getattr(args, "sandbox_id", None))
+    mode: Mode
     if getattr(args, "local", False):
         mode = "local"
     elif wants_cloud or api_key():
         mode = "cloud"
     else:
         mode = "local"
-    return Target(
-        mode=mode,
+    return make_target(
+        mode,
+        config,
         cwd=getattr(args, "cwd", None),
         sandbox_id=getattr(args, "sandbox_id", None),
+        keep=bool(getattr(args, "keep", False)),
+    )
+
+
+def make_target(
+    mode: Mode,
+    config: Config,
+    *,
+    cwd: str | None = None,
+    url: str | None = None,
+    sandbox_id: str | None = None,
+    keep: bool = False,
+    spares: bool = False,
+) -> Target:
+    """The one place a Target is built: where code runs, with the cloud settings of `config`."""
+    return Target(
+        mode=mode,
+        cwd=cwd,
+        url=url,
+        spares=spares,
+        sandbox_id=sandbox_id,
         template=config.template,
         sandbox_timeout=config.sandbox_timeout,
         metadata=dict(config.metadata),
         envs=dict(config.envs),
         domain=config.domain,
-        keep=bool(getattr(args, "keep", False)),
+        keep=keep,
     )
 
 
@@ -98,53 +110,18 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
 
 def explain_cloud(err: BaseException, target: Target | None = None) -> str:
     """A sentence, with a way out, for a failure talking to E2B's API or a cloud sandbox."""
-    sid = target.sandbox_id if target else None
-    text = str(err)
-    if isinstance(err, TargetError):
-        return text
-    if isinstance(err, AuthenticationException):
-        return (
-            "E2B rejected the API key (401). Check E2B_API_KEY (keys are at "
-            f"{DOCS_KEY}), or run with --local to use the local runtime."
-        )
-    if isinstance(err, RateLimitException):
-        return "E2B's rate limit was hit (429). Wait a little and try again."
-    if isinstance(err, NotFoundException):
-        which = f"Sandbox {sid}" if sid else "The sandbox"
-        return (
-            f"{which} was not found: it expired or was killed. Start a new sandbox, "
-            "or connect to another with --sandbox-id."
-        )
-    if isinstance(err, TimeoutException):
-        if "sandbox timeout" in text or "was killed" in text:
-            return (
-                "The sandbox is gone (it expired or was killed). Reconnect or start a new "
-                "sandbox; a longer --sandbox-timeout keeps it alive longer between keep-alives."
-            )
-        return f"Timed out talking to E2B: {text}"
-    if isinstance(err, SandboxException):
-        return f"E2B refused the request: {text}"
-    if isinstance(err, (httpx.ConnectError, httpx.ConnectTimeout)) or _is_connect_error(err):
-        api = os.environ.get("E2B_API_URL") or f"https://api.{(target and target.domain) or 'e2b.app'}"
-        return (
-            f"Cannot reach E2B at {api}: no network, or a proxy or firewall in the way. "
-            "Check the connection, or run with --local to use the local runtime."
-        )
-    if isinstance(err, httpx.TimeoutException):
-        return (
-            "E2B's API did not answer in time: the network is slow or down, or E2B is having "
-            "trouble. Try again, or run with --local to use the local runtime."
-        )
-    if isinstance(err, httpx.HTTPError):
-        return f"Network error talking to E2B: {text or type(err).__name__}"
-    return f"{type(err).__name__}: {text}"
+    return str(explain_target(err, target))
 
 
-def _is_connect_error(err: BaseException) -> bool:
-    """Connection failures the SDK's transport raises without wrapping them."""
-    name = type(err).__name__.lower()
-    text = str(err).lower()
-    return isinstance(err, OSError) or "connect" in name or "connection refused" in text or "dns" in text
+def explain_target(err: BaseException, target: Target | None = None) -> TargetError:
+    """`err` as a TargetError worded for `target` (cloud or local)."""
+    found = explain(
+        err,
+        cloud=target is None or target.cloud,
+        sandbox_id=(target.sandbox_id or "") if target else "",
+        domain=(target.domain or "") if target else "",
+    )
+    return found if isinstance(found, TargetError) else TargetError(found.message, found.hint, title=found.title)
 
 
 # -- cloud --------------------------------------------------------------------------
@@ -153,10 +130,7 @@ def _is_connect_error(err: BaseException) -> bool:
 def _cloud_opts(target: Target) -> dict[str, Any]:
     key = api_key()
     if not key:
-        raise TargetError(
-            "Cloud mode needs an E2B API key: export E2B_API_KEY=... (keys are at "
-            f"{DOCS_KEY}), or run with --local to use the local runtime."
-        )
+        raise NoApiKey()
     opts: dict[str, Any] = {"api_key": key, "debug": False}
     if target.domain:
         opts["domain"] = target.domain
@@ -184,7 +158,7 @@ def create_cloud_sandbox(target: Target) -> Sandbox:
     except TargetError:
         raise
     except Exception as err:
-        raise TargetError(explain_cloud(err, target)) from err
+        raise explain_target(err, target) from err
 
 
 async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
@@ -197,7 +171,7 @@ async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
     except TargetError:
         raise
     except Exception as err:
-        raise TargetError(explain_cloud(err, target)) from err
+        raise explain_target(err, target) from err
 
 
 def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
@@ -207,7 +181,7 @@ def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
     except TargetError:
         raise
     except Exception as err:
-        raise TargetError(explain_cloud(err, target)) from err
+        raise explain_target(err, target) from err
 
 
 def kill_sandbox(target: Target, sandbox_id: str) -> bool:
@@ -217,7 +191,7 @@ def kill_sandbox(target: Target, sandbox_id: str) -> bool:
     except TargetError:
         raise
     except Exception as err:
-        raise TargetError(explain_cloud(err, target)) from err
+        raise explain_target(err, target) from err
 
 
 def sandbox_info(target: Target, sandbox_id: str) -> Any:
@@ -227,7 +201,7 @@ def sandbox_info(target: Target, sandbox_id: str) -> Any:
     except TargetError:
         raise
     except Exception as err:
-        raise TargetError(explain_cloud(err, replace(target, sandbox_id=sandbox_id))) from err
+        raise explain_target(err, replace(target, sandbox_id=sandbox_id)) from err
 
 
 def keep_alive_interval(sandbox_timeout: int) -> float:

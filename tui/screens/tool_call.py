@@ -4,10 +4,10 @@ JSON that goes back to the model."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
+from e2b_code_interpreter import AsyncSandbox
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -156,17 +156,16 @@ class ToolCallScreen(ModalScreen[None]):
         )
         results: list[dict[str, Any]] = []
         for call in calls:
-            coro = self._execute(call, limits)
+
+            async def execute(sandbox: AsyncSandbox, call: ToolCall = call) -> dict[str, Any]:
+                return await aexecute_tool_call(sandbox, call, languages=self.languages, limits=limits)
+
             try:
-                results.append(await asyncio.wrap_future(self.session.submit(coro)))
+                results.append(await self.session.call(execute))
             except Exception as err:  # the session closed under us
-                self._status(self.session.explain(err), "Could not run:", "red")
+                self._status(str(self.session.explain(err)), "Could not run:", "red")
                 return
         self.show(calls, results, found)
-
-    async def _execute(self, call: ToolCall, limits: ToolLimits) -> dict[str, Any]:
-        assert self.session.sandbox is not None
-        return await aexecute_tool_call(self.session.sandbox, call, languages=self.languages, limits=limits)
 
     def show(self, calls: list[ToolCall], results: list[dict[str, Any]], found: str) -> None:
         """Fill both panes: each call's code and output summary, and the exact result JSON."""

@@ -12,11 +12,11 @@ import time
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from ..actions import bindings
 from ..core.artifacts import artifacts_of
 from ..core.records import ExecutionRecord
 from .render import render_error, render_result, result_plain
@@ -67,15 +67,7 @@ def block_header(record: ExecutionRecord) -> Text:
 class RunBlock(Vertical, can_focus=True):
     """One run: header, output (bounded), results, error."""
 
-    BINDINGS = [
-        Binding("c", "copy", "Copy output", id="block.copy"),
-        Binding("o", "open_full", "Full output", id="block.open_full"),
-        Binding("e", "to_editor", "Code to editor", id="block.to_editor"),
-        Binding("p", "artifact('preview')", "Preview", id="block.preview"),
-        Binding("i", "artifact('chart')", "Interactive chart", id="block.chart"),
-        Binding("s", "artifact('save')", "Save artifact", id="block.save"),
-        Binding("a", "artifact('list')", "Artifacts", id="block.artifacts"),
-    ]
+    BINDINGS = bindings("block")
 
     class OpenFull(Message):
         def __init__(self, record: ExecutionRecord) -> None:

@@ -7,12 +7,12 @@ import time
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView, Static
 
-from ..core.session import ContextInfo
+from ..actions import bindings
+from ..core.runbook import ContextEntry
 from .output_log import format_duration
 
 STATE_STYLE = {"starting": "yellow", "idle": "green", "busy": "bold yellow", "dead": "bold red"}
@@ -26,7 +26,7 @@ def short_path(path: str, width: int = 28) -> str:
     return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
-def context_text(info: ContextInfo) -> Text:
+def context_text(info: ContextEntry) -> Text:
     state = info.state
     text = Text()
     text.append(f"{STATE_MARK.get(state, '?')} ", style=STATE_STYLE.get(state, ""))
@@ -46,7 +46,7 @@ def context_text(info: ContextInfo) -> Text:
 
 
 class ContextItem(ListItem):
-    def __init__(self, info: ContextInfo) -> None:
+    def __init__(self, info: ContextEntry) -> None:
         self.body = Static(context_text(info))
         super().__init__(self.body)
         self.info = info
@@ -58,11 +58,7 @@ class ContextItem(ListItem):
 class ContextSidebar(Vertical):
     """Lists contexts; the highlighted one is where runs go."""
 
-    BINDINGS = [
-        Binding("n", "app.new_context", "New context", id="sidebar.new"),
-        Binding("r", "app.restart_context", "Restart", id="sidebar.restart"),
-        Binding("x,delete", "app.remove_context", "Remove", id="sidebar.remove"),
-    ]
+    BINDINGS = bindings("sidebar")
 
     class Selected(Message):
         def __init__(self, context_id: str) -> None:
@@ -71,8 +67,8 @@ class ContextSidebar(Vertical):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._wanted: tuple[list[ContextInfo], str | None] = ([], None)
-        self._rebuilding = False
+        self._wanted: tuple[list[ContextEntry], str | None] = ([], None)
+        self._resizing = False
 
     def compose(self) -> ComposeResult:
         yield Label("Contexts", classes="sidebar-title")
@@ -83,36 +79,43 @@ class ContextSidebar(Vertical):
     def list_view(self) -> ListView:
         return self.query_one("#context-list", ListView)
 
-    def show(self, contexts: list[ContextInfo], selected: str | None) -> None:
-        """Rebuild when the set of contexts changed; otherwise refresh in place."""
-        view = self.list_view
-        current = [item.info.id for item in view.query(ContextItem)]
-        wanted = [c.id for c in contexts]
-        self._wanted = (contexts, selected)
-        if current != wanted:
-            if not self._rebuilding:
-                self._rebuilding = True
-                self.run_worker(self._rebuild(), group="sidebar")
-        else:
-            for item, info in zip(view.query(ContextItem), contexts, strict=False):
-                item.info = info
-                item.refresh_info()
-            self._highlight(wanted, selected)
+    def show(self, contexts: list[ContextEntry], selected: str | None) -> None:
+        """Show `contexts`, `selected` highlighted.
 
-    async def _rebuild(self) -> None:
-        """Replace the items (awaiting removal first), until they match the latest wish."""
+        Items are reused in place (a context renamed or replaced just repaints its item);
+        only a change in their number mounts or removes items, which takes a moment, so
+        that happens in a worker that always ends on the latest wish.
+        """
+        self._wanted = (contexts, selected)
+        items = list(self.list_view.query(ContextItem))
+        if len(items) == len(contexts) and not self._resizing:
+            self._fill(items, contexts, selected)
+        elif not self._resizing:
+            self._resizing = True
+            self.run_worker(self._resize(), group="sidebar")
+
+    async def _resize(self) -> None:
         view = self.list_view
         try:
             while True:
                 contexts, selected = self._wanted
-                await view.clear()
-                await view.extend(ContextItem(info) for info in contexts)
-                latest, selected = self._wanted
-                if [c.id for c in latest] == [c.id for c in contexts]:
-                    self._highlight([c.id for c in contexts], selected)
+                items = list(view.query(ContextItem))
+                if len(items) > len(contexts):
+                    await view.remove_items(range(len(contexts), len(items)))
+                elif len(items) < len(contexts):
+                    await view.extend(ContextItem(info) for info in contexts[len(items) :])
+                items = list(view.query(ContextItem))
+                if len(items) == len(self._wanted[0]):
+                    self._fill(items, *self._wanted)
                     return
         finally:
-            self._rebuilding = False
+            self._resizing = False
+
+    def _fill(self, items: list[ContextItem], contexts: list[ContextEntry], selected: str | None) -> None:
+        for item, info in zip(items, contexts, strict=True):
+            item.info = info
+            item.refresh_info()
+        self._highlight([c.id for c in contexts], selected)
 
     def _highlight(self, ids: list[str], selected: str | None) -> None:
         if selected in ids:
@@ -120,7 +123,7 @@ class ContextSidebar(Vertical):
             if self.list_view.index != index:
                 self.list_view.index = index
 
-    def highlighted(self) -> ContextInfo | None:
+    def highlighted(self) -> ContextEntry | None:
         item = self.list_view.highlighted_child
         return item.info if isinstance(item, ContextItem) else None
 
@@ -131,6 +134,9 @@ class ContextSidebar(Vertical):
 
     def set_status(self, text: str | Text) -> None:
         self.query_one("#sidebar-status", Static).update(text)
+
+    def action_select_cursor(self) -> None:
+        self.list_view.action_select_cursor()
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         """Enter (or a click) makes this context the one the current buffer runs in."""

@@ -1,0 +1,273 @@
+"""Every key and start-up behaviour of the app that has no other test, driven with Pilot.
+
+Each test waits on what the key must change (a screen, a widget's state, a record, a
+notification), never on a fixed pause.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from textual.notifications import Notification
+
+from tui.actions import ACTIONS, readme_tables
+from tui.app import WorkbenchApp
+from tui.core.config import load_config
+from tui.core.session import Session
+from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.screens.prompt import PromptScreen
+from tui.widgets.output_log import RunBlock
+
+pytestmark = pytest.mark.timeout(180)
+README = Path(__file__).parent.parent / "README.md"
+
+
+def make_app(runtime_url: str, **config) -> WorkbenchApp:
+    return WorkbenchApp(session=Session(url=runtime_url), config=load_config(overrides=config))
+
+
+def notices(app: WorkbenchApp) -> list[Notification]:
+    return list(app._notifications)
+
+
+def noticed(app: WorkbenchApp, text: str, title: str | None = None) -> bool:
+    return any(text in n.message and (title is None or n.title == title) for n in notices(app))
+
+
+# -- the action table is the documentation ------------------------------------------------
+
+
+def test_the_readme_key_tables_are_the_action_table() -> None:
+    text = README.read_text()
+    found = re.search(r"<!-- keys:start -->\n(.*?)\n<!-- keys:end -->", text, re.S)
+    assert found, "README lost its keys section markers"
+    assert found.group(1).strip() == readme_tables().strip(), "run `python -m tui.actions` and paste it"
+
+
+def test_every_binding_id_is_unique_and_every_action_exists() -> None:
+    from tui.controllers.sandbox import SandboxController  # noqa: F401 - the palette's targets
+    from tui.screens.main import MainScreen
+    from tui.widgets.output_log import RunBlock
+    from tui.widgets.sidebar import ContextSidebar
+
+    ids = [a.binding_id for a in ACTIONS if a.keys]
+    assert len(ids) == len(set(ids))
+    owners = {"main": MainScreen, "block": RunBlock, "sidebar": ContextSidebar, "app": WorkbenchApp}
+    for action in ACTIONS:
+        name = action.action.split("(")[0]
+        if name.startswith("screen."):
+            owner, name = MainScreen, name.removeprefix("screen.")
+        else:
+            owner = owners[action.scope]
+        assert hasattr(owner, f"action_{name}"), f"{action.id}: {owner.__name__} has no action_{name}"
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+
+async def test_f4_sets_the_run_timeout_that_the_next_run_obeys(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the timeout prompt")
+        app.screen.query_one("#value").value = "1.5"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.config.run_timeout == 1.5, what="the new timeout")
+        record = await run_and_wait(pilot, "import time\ntime.sleep(30)")
+        assert record.status == "timeout"
+        assert "Timed out after 1.5 s" in record.failure
+        await quit_app(pilot)
+
+
+async def test_ctrl_o_moves_focus_sidebar_editor_log(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        main = app.main
+        record = await run_and_wait(pilot, "print('a block to land on')")
+        assert app.focused is main.editor_pane.current()
+        await pilot.press("ctrl+o")
+        assert isinstance(app.focused, RunBlock) and app.focused.record is record
+        await pilot.press("ctrl+o")
+        assert app.focused is main.sidebar.list_view
+        await pilot.press("ctrl+o")
+        assert app.focused is main.editor_pane.current()
+        await quit_app(pilot)
+
+
+async def test_f9_hides_the_sidebar_and_focus_skips_it(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        main = app.main
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: not main.sidebar.display, what="the sidebar to hide")
+        await pilot.press("ctrl+o", "ctrl+o")
+        assert app.focused is main.editor_pane.current()  # log (empty), then back: never the sidebar
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: main.sidebar.display, what="the sidebar to show")
+        await quit_app(pilot)
+
+
+async def test_buffers_switch_close_and_keep_their_text(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pane = app.main.editor_pane
+        await type_code(pilot, "first = 1")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: len(pane.editors()) == 2, what="a second buffer")
+        await type_code(pilot, "second = 2")
+        assert pane.active_index() == 1
+        await pilot.press("ctrl+pageup")
+        await wait_until(pilot, lambda: pane.active_index() == 0, what="the first buffer")
+        assert pane.current().text == "first = 1"
+        await pilot.press("ctrl+pagedown")
+        await wait_until(pilot, lambda: pane.active_index() == 1, what="the second buffer")
+        assert pane.current().text == "second = 2"
+        await app.main.run_action("close_buffer")
+        await wait_until(pilot, lambda: len(pane.editors()) == 1, what="the buffer to close")
+        assert pane.current().text == "first = 1"
+        await app.main.run_action("close_buffer")
+        await wait_until(pilot, lambda: noticed(app, "The last buffer stays open"))
+        assert len(pane.editors()) == 1
+        await quit_app(pilot)
+
+
+async def test_maximize_pane_and_restore(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        editor = app.main.editor_pane.current()
+        await app.main.run_action("maximize_pane")
+        maximized = app.main.maximized
+        assert maximized is not None and editor in maximized.query("CodeEditor")  # the editor's tabs
+        await app.main.run_action("maximize_pane")
+        assert app.main.maximized is None
+        await quit_app(pilot)
+
+
+async def test_ctrl_l_clears_finished_blocks(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await run_and_wait(pilot, "print('to be cleared')")
+        assert app.main.log_view.blocks
+        await pilot.press("ctrl+l")
+        assert not app.main.log_view.blocks and not app.runbook.records
+        await quit_app(pilot)
+
+
+async def test_e_on_a_block_puts_its_code_in_the_editor(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        record = await run_and_wait(pilot, "x = 6 * 7\nx")
+        await type_code(pilot, "something else")
+        app.main.log_view.blocks[record.seq].focus()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: app.main.editor_pane.current().text == "x = 6 * 7\nx")
+        await quit_app(pilot)
+
+
+async def test_palette_runs_actions(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        commands = {c.title for c in app.get_system_commands(app.main)}
+        assert {"Run", "New context", "Restart context", "Close buffer", "Switch to cloud"} <= commands
+        assert "Kill sandbox" not in commands  # cloud-only commands stay out locally
+        await type_code(pilot, "print('from the palette')")
+        run = next(c for c in app.get_system_commands(app.main) if c.title == "Run")
+        await run.callback()
+        await wait_until(pilot, lambda: app.runbook.records, what="the run")
+        record = app.runbook.latest()
+        await wait_until(pilot, lambda: not record.running)
+        assert "from the palette" in record.full_output()
+        await quit_app(pilot)
+
+
+# -- start-up: keymap, theme, config problems ----------------------------------------------
+
+
+async def test_keymap_and_theme_from_config_apply(runtime_url, home):
+    app = make_app(runtime_url, keymap="run=f10", theme="textual-light")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        assert app.theme == "textual-light"
+        record = await run_and_wait(pilot, "print('bound to f10')", key="f10")
+        assert "bound to f10" in record.full_output()
+        before = set(app.runbook.records)
+        await pilot.press("f5")  # no longer bound
+        assert set(app.runbook.records) == before
+        await quit_app(pilot)
+
+
+async def test_config_problems_and_a_bad_theme_are_reported_at_start(runtime_url, home):
+    config_file = home / "config" / "config.toml"
+    config_file.parent.mkdir(parents=True)
+    config_file.write_text(
+        'run_timeout = "soon"\ntheme = "no-such-theme"\n[keymap]\nno_such_action = "f11"\n'
+    )
+    app = WorkbenchApp(session=Session(url=runtime_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: len(notices(app)) >= 3, what="the config notices")
+        assert noticed(app, "run_timeout must be a number of seconds", "Config")
+        assert noticed(app, "Unknown theme 'no-such-theme'", "Config")
+        assert noticed(app, "no_such_action", "Config")
+        assert app.theme == "textual-dark"
+        await wait_ready(pilot)
+        await quit_app(pilot)
+
+
+# -- failures said where they happen ----------------------------------------------------------
+
+
+async def test_a_runtime_that_cannot_start_is_reported(home):
+    app = WorkbenchApp(session=Session(url="http://127.0.0.1:9/nothing-listens-here"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: noticed(app, "", "Runtime failed to start"), timeout=60)
+        assert noticed(app, "Cannot reach the runtime", "Runtime failed to start")
+        assert "runtime not running" in app.sub_title
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: noticed(app, "The runtime is not running yet."))
+        assert not app.runbook.records
+        await quit_app(pilot)
+    assert app.return_code == 0
+
+
+async def test_a_run_that_cannot_start_ends_failed_and_frees_its_context(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        entry = app.main.current_context()
+        app.session.close()  # the sandbox went away under the app
+        await type_code(pilot, "print('never runs')")
+        await pilot.press("f5")
+        record = app.runbook.latest()
+        assert record is not None and record.status == "failed"
+        assert "The session is closed." in record.failure
+        assert entry.state == "idle" and entry.running == 0
+        block = app.main.log_view.blocks[record.seq]
+        assert not block.has_class("-running") and block.has_class("-error")
+        assert record.seq not in app.runbook.futures
+        await quit_app(pilot)
+
+
+async def test_a_kernel_that_dies_is_reported(runtime_url, home):
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        entry = app.runbook.add(await app.session.create_context("python"))
+        app.main.bind(app.main.editor_pane.current(), entry)
+        record = await run_and_wait(pilot, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+        assert record.error is not None and record.error.name == "ContextRestarting"
+        await wait_until(pilot, lambda: noticed(app, "kernel died", "Kernel died"))
+        assert entry.state == "dead" and "kernel died" in entry.note
+        after = await run_and_wait(pilot, "print('back')")
+        assert after.status == "ok" and entry.state == "idle"
+        await app.session.remove_context(entry.id)
+        await quit_app(pilot)

@@ -1,0 +1,327 @@
+"""Every action of the app, once: its binding id, default keys, palette title and help.
+
+The key bindings (of the main screen, the sidebar, a log block, the app), the command
+palette and the README's key tables and binding-id list all come from `ACTIONS`; a test
+compares the README with `readme_tables()`, so the docs cannot drift from the keys.
+`python -m tui.actions` prints the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from textual.binding import Binding
+
+Scope = Literal["app", "main", "sidebar", "block"]
+Mode = Literal["any", "local", "cloud"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a person can do, and where it is bound."""
+
+    id: str  # binding id: the keymap's name for it (config.toml [keymap])
+    action: str  # the Textual action run on the scope's widget (main: the main screen)
+    title: str  # in the command palette ("" = not there)
+    help: str  # the palette's help line and the README's description
+    keys: str = ""  # default keys, comma separated ("" = palette only)
+    scope: Scope = "main"
+    footer: str = ""  # short label in the footer ("" = not shown there)
+    mode: Mode = "any"  # offered only on the local runtime, or only on E2B cloud
+
+    @property
+    def binding_id(self) -> str:
+        """The id in the keymap: scoped ids for widgets (`block.copy`), plain for screens."""
+        return f"{self.scope}.{self.id}" if self.scope in ("sidebar", "block") else self.id
+
+
+ACTIONS: tuple[Action, ...] = (
+    # -- the main screen ------------------------------------------------------------
+    Action("run", "run", "Run", "run the buffer, or its selection", "f5,ctrl+r", footer="Run"),
+    Action(
+        "interrupt",
+        "interrupt",
+        "Interrupt",
+        "interrupt the running execution of the context (state is kept)",
+        "f6,ctrl+g",
+        footer="Interrupt",
+    ),
+    Action(
+        "new_context",
+        "new_context",
+        "New context",
+        "new context (language, working directory)",
+        "f2",
+        footer="New ctx",
+    ),
+    Action(
+        "history",
+        "history",
+        "History",
+        "history: browse past runs, `Enter` puts one in the editor, `F5` runs it again",
+        "f3",
+        footer="History",
+    ),
+    Action(
+        "set_timeout", "set_timeout", "Set run timeout", "per-run timeout (0 = none)", "f4", footer="Timeout"
+    ),
+    Action(
+        "recall_previous",
+        "recall(1)",
+        "Recall previous run",
+        "put this context's previous run into the editor",
+        "f7,ctrl+up",
+        footer="Prev run",
+    ),
+    Action(
+        "recall_next",
+        "recall(-1)",
+        "Recall next run",
+        "step forward through this context's runs",
+        "f8,ctrl+down",
+    ),
+    Action("toggle_sidebar", "toggle_sidebar", "Toggle sidebar", "show or hide the sidebar", "f9"),
+    Action(
+        "cycle_focus",
+        "cycle_focus",
+        "Next pane",
+        "move focus: sidebar → editor → log",
+        "ctrl+o",
+        footer="Next pane",
+    ),
+    Action("new_buffer", "new_buffer", "New buffer", "open a new editor tab", "ctrl+n"),
+    Action("next_buffer", "next_buffer", "Next buffer", "switch to the next editor tab", "ctrl+pagedown"),
+    Action(
+        "previous_buffer",
+        "previous_buffer",
+        "Previous buffer",
+        "switch to the previous editor tab",
+        "ctrl+pageup",
+    ),
+    Action("close_buffer", "close_buffer", "Close buffer", "close the current editor tab"),
+    Action("clear_log", "clear_log", "Clear log", "remove finished runs from the log", "ctrl+l"),
+    Action("maximize_pane", "maximize_pane", "Maximize pane", "maximize the focused pane (again to restore)"),
+    Action(
+        "artifacts",
+        "artifacts('list')",
+        "Artifacts",
+        "charts and images of the focused (or last) run: preview, interactive chart, save",
+        "ctrl+t",
+    ),
+    Action(
+        "preview",
+        "artifacts('preview')",
+        "Preview image or chart",
+        "full-screen image (kitty, sixel or half-block) of the focused or last run",
+    ),
+    Action(
+        "chart",
+        "artifacts('chart')",
+        "Interactive chart",
+        "draw the chart from its data, with its data table",
+    ),
+    Action(
+        "save",
+        "artifacts('save')",
+        "Save image or chart",
+        "save PNG (and SVG / chart JSON) to a path you choose",
+    ),
+    Action("copy_output", "copy_output", "Copy output", "copy the focused (or last) run's output (OSC 52)"),
+    Action(
+        "restart_context",
+        "restart_context",
+        "Restart context",
+        "fresh state for the selected context (same id and cwd)",
+    ),
+    Action("remove_context", "remove_context", "Remove context", "remove the selected context (asks first)"),
+    Action(
+        "tool_call",
+        "tool_call",
+        "Tool call",
+        "tool call: paste an LLM's tool call or reply, run it, see the JSON that goes back",
+        "f12",
+    ),
+    # -- sandboxes (command palette) ------------------------------------------------------
+    Action("new_sandbox", "new_sandbox", "New sandbox", "create a new E2B cloud sandbox and switch to it"),
+    Action(
+        "connect_sandbox",
+        "connect_sandbox",
+        "Connect to sandbox",
+        "connect to a running E2B sandbox by its id",
+    ),
+    Action(
+        "switch_cloud",
+        "new_sandbox",
+        "Switch to cloud",
+        "leave the local runtime, run on a new E2B cloud sandbox",
+        mode="local",
+    ),
+    Action(
+        "extend_sandbox", "extend_sandbox", "Extend sandbox", "reset the sandbox's lifetime now", mode="cloud"
+    ),
+    Action(
+        "kill_sandbox", "kill_sandbox", "Kill sandbox", "kill the cloud sandbox (asks first)", mode="cloud"
+    ),
+    Action(
+        "switch_local",
+        "switch_local",
+        "Switch to local runtime",
+        "leave the cloud sandbox, run on this machine",
+        mode="cloud",
+    ),
+    # -- the app -----------------------------------------------------------------------
+    Action(
+        "quit", "quit", "", "quit (stops the runtime and every kernel)", "ctrl+q", scope="app", footer="Quit"
+    ),
+    # -- the sidebar ---------------------------------------------------------------------
+    Action(
+        "select",
+        "select_cursor",
+        "",
+        "make the highlighted context the one the buffer runs in",
+        "enter",
+        scope="sidebar",
+    ),
+    Action("new", "screen.new_context", "", "new context", "n", scope="sidebar", footer="New context"),
+    Action(
+        "restart",
+        "screen.restart_context",
+        "",
+        "restart (fresh state, same id and cwd)",
+        "r",
+        scope="sidebar",
+        footer="Restart",
+    ),
+    Action(
+        "remove",
+        "screen.remove_context",
+        "",
+        "remove (asks first)",
+        "x,delete",
+        scope="sidebar",
+        footer="Remove",
+    ),
+    # -- a block in the log ------------------------------------------------------------------
+    Action(
+        "copy",
+        "copy",
+        "",
+        "copy its output (OSC 52, works over SSH and in tmux)",
+        "c",
+        scope="block",
+        footer="Copy output",
+    ),
+    Action(
+        "open_full",
+        "open_full",
+        "",
+        "the full output, results and errors included (a block shows the first and last 60 lines)",
+        "o",
+        scope="block",
+        footer="Full output",
+    ),
+    Action(
+        "to_editor",
+        "to_editor",
+        "",
+        "put its code in the editor",
+        "e",
+        scope="block",
+        footer="Code to editor",
+    ),
+    Action(
+        "preview",
+        "artifact('preview')",
+        "",
+        "preview its image or chart",
+        "p",
+        scope="block",
+        footer="Preview",
+    ),
+    Action(
+        "chart", "artifact('chart')", "", "interactive chart", "i", scope="block", footer="Interactive chart"
+    ),
+    Action(
+        "save", "artifact('save')", "", "save its image or chart", "s", scope="block", footer="Save artifact"
+    ),
+    Action("artifacts", "artifact('list')", "", "list its artifacts", "a", scope="block", footer="Artifacts"),
+)
+
+
+def actions_in(scope: Scope) -> list[Action]:
+    return [a for a in ACTIONS if a.scope == scope]
+
+
+def bindings(scope: Scope, priority: bool = False) -> list[Binding]:
+    """The Textual bindings of `scope` (its actions that have keys), with their keymap ids."""
+    return [
+        Binding(
+            a.keys,
+            a.action,
+            a.footer or a.title or a.help,
+            show=bool(a.footer),
+            id=a.binding_id,
+            priority=priority,
+            tooltip=a.help,
+        )
+        for a in actions_in(scope)
+        if a.keys
+    ]
+
+
+def palette_actions(mode: str) -> list[Action]:
+    """The command palette's entries on the local runtime (`mode` local) or E2B cloud."""
+    return [a for a in ACTIONS if a.title and a.scope == "main" and a.mode in ("any", mode)]
+
+
+def key_label(keys: str) -> str:
+    """`f5,ctrl+r` as the README shows it: `` `F5` / `Ctrl+R` ``."""
+
+    def one(key: str) -> str:
+        names = {
+            "pagedown": "PgDn",
+            "pageup": "PgUp",
+            "up": "↑",
+            "down": "↓",
+            "delete": "Del",
+            "enter": "Enter",
+        }
+        *mods, last = key.split("+")
+        if last in names:
+            last = names[last]
+        elif len(last) == 1:
+            last = last.upper() if mods else last
+        else:
+            last = last.upper() if last[0] == "f" and last[1:].isdigit() else last.capitalize()
+        return "`" + "+".join([m.capitalize() for m in mods] + [last]) + "`"
+
+    return " / ".join(one(k) for k in keys.split(",") if k)
+
+
+def readme_tables() -> str:
+    """The README's keys section body: one table per scope, then the binding ids."""
+    out: list[str] = []
+    headings = {
+        "main": "In the main view (`F5` and the other keys work from any pane; every action is also in the command palette, `Ctrl+P`):",
+        "sidebar": "In the sidebar:",
+        "block": "On a block in the log:",
+    }
+    for scope in ("main", "sidebar", "block"):
+        rows = [a for a in ACTIONS if a.keys and (a.scope == scope or (scope == "main" and a.scope == "app"))]
+        out.append(headings[scope])
+        out.append("")
+        out.append("| key | action |")
+        out.append("|---|---|")
+        out += [f"| {key_label(a.keys)} | {a.help} |" for a in rows]
+        out.append("")
+    palette = [a.title for a in ACTIONS if a.title and not a.keys]
+    out.append(f"Only in the command palette: {', '.join(palette)}.")
+    out.append("")
+    ids = [f"`{a.binding_id}`" for a in ACTIONS if a.keys]
+    out.append(f"Binding ids (for `[keymap]`): {', '.join(ids)}.")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(readme_tables())

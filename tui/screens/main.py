@@ -1,0 +1,624 @@
+"""The main view: editor tabs above the output log, the context sidebar beside them.
+
+The screen owns the main keys (from `tui.actions`) and the path of a run, which reads
+straight down and back:
+
+    action_run -> run_code -> RunBook.begin (a record, its context busy)
+               -> Session.run (the SDK on the session thread)
+    session thread -> RunUpdated (coalesced)  -> the log repaints the block
+                   -> RunFinished             -> RunBook.finish, history, sidebar
+
+Sandboxes (cloud commands, switching) belong to the app's SandboxController; artifacts
+to its ArtifactDialogs. Nothing here blocks the event loop: SDK calls are awaited.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from typing import cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TabbedContent, TextArea
+
+from ..actions import bindings
+from ..core.buffers import Buffer, BufferSet, context_for, first_buffer
+from ..core.errors import WorkbenchError
+from ..core.history import HistoryEntry
+from ..core.records import ExecutionRecord
+from ..core.runbook import ContextEntry
+from ..messages import RunFinished, RunUpdated, SessionListener
+from ..widgets.editor import CodeEditor, EditorPane
+from ..widgets.output_log import OutputLog, RunBlock
+from ..widgets.sidebar import ContextSidebar
+from ..workbench import Workbench
+from .confirm import ConfirmScreen
+from .full_output import FullOutputScreen
+from .history import HistoryChoice, HistoryScreen
+from .new_context import NewContextRequest, NewContextScreen
+from .prompt import PromptScreen
+from .tool_call import ToolCallScreen
+
+SAVE_DELAY = 0.5
+
+
+class MainScreen(Screen[None]):
+    BINDINGS = bindings("main", priority=True)
+
+    def __init__(self) -> None:
+        super().__init__(id="main-screen")
+        self.ready = False  # the session is open and its contexts are known
+        self.listener = SessionListener(self)
+        self._save_timer = None
+        self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
+
+    @property
+    def workbench(self) -> Workbench:
+        return cast(Workbench, self.app)
+
+    # -- layout -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="body"):
+            yield ContextSidebar(id="sidebar")
+            with Vertical(id="main"):
+                yield EditorPane(id="editor")
+                yield OutputLog(id="log")
+        yield Footer()
+
+    @property
+    def editor_pane(self) -> EditorPane:
+        return self.query_one(EditorPane)
+
+    @property
+    def log_view(self) -> OutputLog:
+        return self.query_one(OutputLog)
+
+    @property
+    def sidebar(self) -> ContextSidebar:
+        return self.query_one(ContextSidebar)
+
+    async def on_mount(self) -> None:
+        await self._restore_buffers()
+        self.set_interval(0.1, self._tick)
+        self.open_session()
+
+    # -- the session ----------------------------------------------------------------
+
+    @work(group="session", exclusive=True, exit_on_error=False)
+    async def open_session(self) -> None:
+        """Open the app's session (runtime or cloud sandbox), then show its contexts."""
+        app = self.workbench
+        session = app.session
+        self.ready = False
+        cloud = session.mode == "cloud"
+        self.sidebar.set_status("Opening the cloud sandbox…" if cloud else "Starting the local runtime…")
+        app.refresh_header()
+        try:
+            await session.open()
+        except WorkbenchError as err:
+            if session is app.session:
+                self._session_failed(err)
+            return
+        if session is not app.session or app.quitting:
+            return
+        self.ready = True
+        # everything alive now lives for the whole session: keep it out of the GC's full
+        # collections, which otherwise stall frames while a flood renders
+        gc.freeze()
+        app.refresh_header()
+        await self.refresh_contexts()
+        languages = ", ".join(session.languages)
+        note = f"\n{session.languages_note}" if session.languages_note else ""
+        self.sidebar.set_status(f"Languages: {languages}{note}")
+        self._ensure_default_contexts()
+
+    def _session_failed(self, err: WorkbenchError) -> None:
+        app = self.workbench
+        app.refresh_header()
+        if app.session.mode == "cloud":
+            self.sidebar.set_status(
+                f"[b red]No cloud sandbox[/]\n{err}\n\nCommand palette (ctrl+p): "
+                "New sandbox, Connect to sandbox or Switch to local runtime."
+            )
+            app.sandboxes.offer_way_out(str(err))
+            return
+        self.sidebar.set_status(f"[b red]Runtime failed to start[/]\n{err}")
+        app.notify(
+            f"{err}\nRun `e2b-workbench doctor` to check your kernels.",
+            title="Runtime failed to start",
+            severity="error",
+            timeout=30,
+        )
+
+    def session_closed(self, status: str) -> None:
+        """The session went away (killed, or being replaced): nothing runs until a new one opens."""
+        self.ready = False
+        self.sidebar.set_status(status)
+        self.show_contexts()
+
+    async def refresh_contexts(self) -> None:
+        """Learn the sandbox's contexts (the list is the sandbox's, not ours)."""
+        app = self.workbench
+        try:
+            app.runbook.sync(await app.session.list_contexts())
+        except Exception as err:
+            app.notify(str(app.session.explain(err)), title="Contexts", severity="error")
+        self.bind_buffers()
+        self.show_contexts()
+
+    def _ensure_default_contexts(self) -> None:
+        app = self.workbench
+        present = {c.language for c in app.runbook.contexts.values()}
+        wanted = app.session.languages
+        if app.session.mode == "cloud":  # a context costs the sandbox memory: only what buffers use
+            used = {e.buffer.language for e in self.editor_pane.editors()} | {"python"}
+            wanted = [lang for lang in wanted if lang in used]
+        for language in wanted:
+            if language not in present:
+                self.create_context(language, "", bind=False)
+
+    @work(group="contexts", exit_on_error=False)
+    async def create_context(self, language: str, cwd: str, bind: bool = True) -> None:
+        app = self.workbench
+        session = app.session
+        placeholder = app.runbook.add_placeholder(language, cwd)
+        self.show_contexts()
+        try:
+            ctx = await session.create_context(language, cwd or None)
+        except Exception as err:
+            app.runbook.drop(placeholder.id)
+            if not app.quitting and session is app.session:
+                self.show_contexts()
+                app.notify(
+                    f"Could not create a {language} context: {session.explain(err)}",
+                    title="New context",
+                    severity="error",
+                    timeout=15,
+                )
+            return
+        if app.quitting or session is not app.session:
+            return  # the app is closing, or moved to another sandbox
+        entry = app.runbook.created(placeholder, ctx)
+        if bind:
+            editor = self.editor_pane.current()
+            if editor is not None:
+                self.bind(editor, entry)
+        self.bind_buffers()
+        self.show_contexts()
+
+    # -- buffers ------------------------------------------------------------------
+
+    async def _restore_buffers(self) -> None:
+        state = self.workbench.store.load()
+        buffers = state.buffers or [first_buffer()]
+        for buffer in buffers:
+            await self.editor_pane.add_buffer(buffer, activate=False)
+        self.editor_pane.activate(min(state.active, len(buffers) - 1))
+        editor = self.editor_pane.current()
+        if editor is not None:
+            editor.focus()
+
+    def bind_buffers(self) -> None:
+        """Give every buffer a live context: its own if it still exists, else one of its language."""
+        contexts = self.workbench.runbook.contexts.values()
+        for editor in self.editor_pane.editors():
+            found = context_for(editor.buffer, contexts)
+            if found is not None:
+                editor.buffer.context_id = found.id
+
+    def bind(self, editor: CodeEditor, entry: ContextEntry) -> None:
+        """Make `entry` the context `editor`'s buffer runs in."""
+        editor.buffer.context_id = entry.id
+        editor.buffer.cwd = entry.cwd
+        if editor.buffer.language != entry.language:
+            editor.apply_language(entry.language)
+            self.editor_pane.relabel(editor)
+        self.schedule_save()
+        self.show_contexts()
+
+    def schedule_save(self) -> None:
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.save_buffers)
+
+    def save_buffers(self) -> None:
+        """Save every buffer now (a pending delayed save is dropped)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        buffers = []
+        for editor in self.editor_pane.editors():
+            editor.buffer.text = editor.text
+            buffers.append(editor.buffer)
+        store = self.workbench.store
+        try:
+            store.save(BufferSet(buffers, self.editor_pane.active_index()))
+        except OSError as err:
+            self.notify(f"Could not save buffers to {store.path}: {err}", severity="error")
+
+    @on(TextArea.Changed)
+    def _buffer_changed(self, _event: TextArea.Changed) -> None:
+        self.schedule_save()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
+        self.show_contexts()
+        self.schedule_save()
+
+    # -- contexts in the sidebar ----------------------------------------------------
+
+    def current_context(self) -> ContextEntry | None:
+        """The context the current buffer runs in (binding it to one of its language if needed)."""
+        editor = self.editor_pane.current()
+        if editor is None:
+            return None
+        found = context_for(editor.buffer, self.workbench.runbook.contexts.values())
+        if found is not None:
+            editor.buffer.context_id = found.id
+        return found
+
+    def show_contexts(self) -> None:
+        current = self.current_context()
+        self.sidebar.show(list(self.workbench.runbook.contexts.values()), current.id if current else None)
+
+    def on_context_sidebar_selected(self, message: ContextSidebar.Selected) -> None:
+        entry = self.workbench.runbook.contexts.get(message.context_id)
+        editor = self.editor_pane.current()
+        if entry is None or entry.placeholder or editor is None:
+            return
+        self.bind(editor, entry)
+        self.notify(f"{editor.buffer.name} now runs in {entry.language} context {entry.id[:6]}.")
+        editor.focus()
+
+    def _target_context(self) -> ContextEntry | None:
+        """The sidebar's highlighted context when the sidebar has focus, else the buffer's."""
+        if self.sidebar.has_focus_within:
+            found = self.sidebar.highlighted()
+            if found is not None and not found.placeholder and found.id in self.workbench.runbook.contexts:
+                return found
+        return self.current_context()
+
+    # -- runs -----------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        editor = self.editor_pane.current()
+        if editor is not None:
+            self.run_code(editor.code_to_run(), editor)
+
+    def run_code(self, code: str, editor: CodeEditor | None = None) -> ExecutionRecord | None:
+        """Run `code` in the current buffer's context; the record, or None when nothing could start."""
+        app = self.workbench
+        if not code.strip():
+            self.notify("Nothing to run: the buffer is empty.", severity="warning")
+            return None
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return None
+        entry = self.current_context()
+        if entry is None:
+            language = editor.buffer.language if editor else "python"
+            self.notify(
+                f"No {language} context yet (it may still be starting): try again in a moment, "
+                "or press F2 to create one.",
+                severity="warning",
+            )
+            return None
+        record = app.runbook.begin(code, entry, app.session.output_dir)
+        self.log_view.add_run(record)
+        try:
+            app.runbook.attach(record, app.session.run(record, self.listener, app.config.run_timeout))
+        except Exception as err:  # the run could not start: it ends here, failed, with the reason
+            app.runbook.fail(record, str(app.session.explain(err)))
+            self._finished(record)
+        self.show_contexts()
+        if editor is not None:
+            self._recall.pop(id(editor), None)
+        return record
+
+    def on_run_updated(self, message: RunUpdated) -> None:
+        self.log_view.update_run(message.seq)
+
+    def on_run_finished(self, message: RunFinished) -> None:
+        self.workbench.runbook.finish(message.record)
+        self._finished(message.record)
+
+    def _finished(self, record: ExecutionRecord) -> None:
+        app = self.workbench
+        block = self.log_view.blocks.get(record.seq)
+        if block is not None:
+            block.refresh_block()
+        try:
+            app.history.add(record)
+        except Exception as err:
+            self.notify(f"Could not record the run in history: {err}", severity="warning")
+        if record.error is not None and record.error.name == "ContextRestarting":
+            self.notify(record.error.value, title="Kernel died", severity="error", timeout=10)
+        elif record.status == "failed" and app.session.gone:
+            app.sandboxes.offer_way_out(record.failure)
+        elif record.status == "failed":
+            self.notify(record.failure, title="Run failed", severity="error", timeout=10)
+        elif record.status == "timeout":
+            self.notify(record.failure, title="Timeout", severity="warning")
+        self.show_contexts()
+
+    def action_interrupt(self) -> None:
+        entry = self._target_context()
+        runbook = self.workbench.runbook
+        running = runbook.running(entry.id if entry else None)
+        if not running:
+            self.notify("Nothing is running in this context.")
+            return
+        runbook.cancel(entry.id if entry else None)
+        self.notify(f"Interrupting {len(running)} run{'s' if len(running) > 1 else ''}…")
+
+    def action_set_timeout(self) -> None:
+        config = self.workbench.config
+
+        def done(value: str | None) -> None:
+            if value is None:
+                return
+            try:
+                seconds = max(0.0, float(value or 0))
+            except ValueError:
+                self.notify(f"Not a number of seconds: {value!r}", severity="error")
+                return
+            config.run_timeout = seconds
+            self.notify(f"Run timeout: {'none' if not seconds else f'{seconds:g} s'}")
+
+        self.app.push_screen(
+            PromptScreen("Run timeout in seconds (0 = no limit)", f"{config.run_timeout:g}", "0"), done
+        )
+
+    def _tick(self) -> None:
+        app = self.workbench
+        if app.quitting or not self.is_current:
+            return
+        try:
+            log, sidebar = self.log_view, self.sidebar
+        except NoMatches:  # the screen is being torn down
+            return
+        if app.runbook.running():
+            log.tick()
+        sidebar.tick()
+        app.sandboxes.tick()
+
+    # -- log ------------------------------------------------------------------------
+
+    def action_clear_log(self) -> None:
+        self.log_view.clear()
+        self.workbench.runbook.forget_finished()
+
+    def on_run_block_open_full(self, message: RunBlock.OpenFull) -> None:
+        record = message.record
+        title = f"Run [{record.execution_count or '*'}] {record.language} · {record.context_label}"
+        self.app.push_screen(FullOutputScreen(title, record.output_path, record.full_output()))
+
+    def on_run_block_code_to_editor(self, message: RunBlock.CodeToEditor) -> None:
+        self.put_code(message.record.code)
+
+    def action_copy_output(self) -> None:
+        block = self.log_view.focused_block()
+        if block is None:
+            self.notify("No output to copy yet.")
+            return
+        block.action_copy()
+
+    # -- artifacts ------------------------------------------------------------------
+
+    def action_artifacts(self, action: str = "list") -> None:
+        """`action` (list, preview, chart, save) on the focused block's run, else the last run with artifacts."""
+        from ..core.artifacts import artifacts_of
+
+        focused = self.focused
+        record = focused.record if isinstance(focused, RunBlock) and artifacts_of(focused.record) else None
+        if record is None:
+            records = self.workbench.runbook.records
+            record = next(
+                (records[s] for s in sorted(records, reverse=True) if artifacts_of(records[s])), None
+            )
+        if record is None:
+            self.notify("No images or charts in the log: a run that shows a plot or an image makes one.")
+            return
+        self.workbench.artifacts.for_record(record, action)
+
+    def on_run_block_artifacts_requested(self, message: RunBlock.ArtifactsRequested) -> None:
+        self.workbench.artifacts.for_record(message.record, message.action)
+
+    # -- history --------------------------------------------------------------------
+
+    def action_history(self) -> None:
+        def chosen(choice: HistoryChoice | None) -> None:
+            if choice is None:
+                return
+            if choice.rerun:
+                self.run_code(choice.entry.code, self.editor_pane.current())
+            else:
+                self.put_code(choice.entry.code)
+
+        self.app.push_screen(HistoryScreen(self.workbench.history), chosen)
+
+    def put_code(self, code: str) -> None:
+        """Replace the current buffer's text with `code` (undo brings it back)."""
+        editor = self.editor_pane.current()
+        if editor is None:
+            return
+        editor.replace(code, (0, 0), editor.document.end)
+        editor.focus()
+
+    def action_recall(self, step: int) -> None:
+        """Bring an earlier (step 1) or later (step -1) run of this context into the editor."""
+        editor = self.editor_pane.current()
+        entry = self.current_context()
+        if editor is None:
+            return
+        entries: list[HistoryEntry] = self.workbench.history.for_context(
+            entry.id if entry else "", editor.buffer.language
+        )
+        if not entries:
+            self.notify("No earlier runs for this context.")
+            return
+        index, draft = self._recall.get(id(editor), (-1, editor.text))
+        index = index + step
+        if index < 0:
+            self._recall.pop(id(editor), None)
+            editor.replace(draft, (0, 0), editor.document.end)
+            self.notify("Back to your draft.")
+            return
+        index = min(index, len(entries) - 1)
+        self._recall[id(editor)] = (index, draft)
+        found = entries[index]
+        editor.replace(found.code, (0, 0), editor.document.end)
+        self.notify(f"Run from {found.when} ({index + 1}/{len(entries)}).", timeout=2)
+
+    # -- contexts: new / restart / remove ---------------------------------------------
+
+    def action_new_context(self) -> None:
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        editor = self.editor_pane.current()
+        language = editor.buffer.language if editor else "python"
+
+        def created(request: NewContextRequest | None) -> None:
+            if request is not None:
+                self.create_context(request.language, os.path.expanduser(request.cwd))
+
+        self.app.push_screen(NewContextScreen(self.workbench.session.languages, language, ""), created)
+
+    @work(group="contexts", exit_on_error=False)
+    async def action_restart_context(self) -> None:
+        app = self.workbench
+        entry = self._target_context()
+        if entry is None:
+            self.notify("No context selected.", severity="warning")
+            return
+        app.runbook.restarting(entry.id)
+        self.show_contexts()
+        try:
+            await app.session.restart_context(entry.id)
+        except Exception as err:
+            app.runbook.restarted(entry.id, ok=False)
+            self.notify(str(app.session.explain(err)), title="Restart failed", severity="error")
+        else:
+            app.runbook.restarted(entry.id, ok=True)
+            self.notify(f"Restarted {entry.language} context {entry.id[:6]}: fresh state, same cwd.")
+        self.show_contexts()
+
+    def action_remove_context(self) -> None:
+        entry = self._target_context()
+        if entry is None:
+            self.notify("No context selected.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._remove_context(entry)
+
+        self.app.push_screen(
+            ConfirmScreen(f"Remove {entry.language} context {entry.id[:6]}? Its state is lost.", "Remove"),
+            confirmed,
+        )
+
+    @work(group="contexts", exit_on_error=False)
+    async def _remove_context(self, entry: ContextEntry) -> None:
+        app = self.workbench
+        try:
+            await app.session.remove_context(entry.id)
+        except Exception as err:
+            self.notify(str(app.session.explain(err)), title="Remove failed", severity="error")
+            return
+        app.runbook.drop(entry.id)
+        self.notify(f"Removed {entry.language} context {entry.id[:6]}.")
+        self.bind_buffers()
+        self.show_contexts()
+
+    # -- buffers: new / next / close --------------------------------------------------
+
+    async def action_new_buffer(self) -> None:
+        current = self.editor_pane.current()
+        language = current.buffer.language if current else "python"
+        buffer = Buffer(f"buffer{len(self.editor_pane.editors()) + 1}", language, "")
+        found = self.workbench.runbook.for_language(language)
+        if found:
+            buffer.context_id, buffer.cwd = found.id, found.cwd
+        editor = await self.editor_pane.add_buffer(buffer)
+        editor.focus()
+        self.schedule_save()
+
+    def action_next_buffer(self) -> None:
+        self._switch_buffer(1)
+
+    def action_previous_buffer(self) -> None:
+        self._switch_buffer(-1)
+
+    def _switch_buffer(self, step: int) -> None:
+        count = len(self.editor_pane.editors())
+        if count:
+            self.editor_pane.activate((self.editor_pane.active_index() + step) % count)
+
+    async def action_close_buffer(self) -> None:
+        if len(self.editor_pane.editors()) <= 1:
+            self.notify("The last buffer stays open.", severity="warning")
+            return
+        await self.editor_pane.close_current()
+        self.schedule_save()
+
+    # -- panes ------------------------------------------------------------------------
+
+    def action_toggle_sidebar(self) -> None:
+        self.sidebar.toggle_class("-hidden")
+
+    def action_cycle_focus(self) -> None:
+        order = [self.sidebar.list_view, self.editor_pane.current(), self.log_view]
+        panes = [p for p in order if p is not None and all(w.display for w in p.ancestors_with_self)]
+        focused = self.focused
+        current = 0
+        for i, pane in enumerate(panes):
+            if focused is pane or (focused is not None and pane in focused.ancestors_with_self):
+                current = i
+                break
+        target = panes[(current + 1) % len(panes)]
+        if target is self.log_view:
+            block = self.log_view.focused_block()
+            (block or self.log_view).focus()
+        else:
+            target.focus()
+
+    def action_maximize_pane(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is not None:
+            self.maximize(focused)
+
+    def action_tool_call(self) -> None:
+        """Try a tool call: paste it, run it on this session's sandbox, see the result JSON."""
+        app = self.workbench
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        self.app.push_screen(ToolCallScreen(app.session, app.session.languages, app.config.run_timeout))
+
+    # -- sandboxes (the app's controller does the work) --------------------------------
+
+    def action_new_sandbox(self) -> None:
+        self.workbench.sandboxes.new_sandbox()
+
+    def action_connect_sandbox(self) -> None:
+        self.workbench.sandboxes.connect_sandbox()
+
+    def action_extend_sandbox(self) -> None:
+        self.workbench.sandboxes.extend_sandbox()
+
+    def action_kill_sandbox(self) -> None:
+        self.workbench.sandboxes.kill_sandbox()
+
+    def action_switch_local(self) -> None:
+        self.workbench.sandboxes.switch_local()
