@@ -24,11 +24,12 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, TabbedContent, TextArea
 
-from .core.artifacts import Artifact, artifacts_of, existing, save_plan, target_from_input, write_plan
+from .core.artifacts import Artifact, artifacts_of
 from .core.buffers import EXAMPLES, Buffer, BufferSet, BufferStore
 from .core.config import Config, load_config
 from .core.history import History, HistoryEntry
 from .core.records import ExecutionRecord
+from .core.saving import existing, save_plan, target_from_input, write_plan
 from .core.session import ContextInfo, Session, SessionError
 from .core.target import Target
 from .sandbox_commands import SandboxCommands

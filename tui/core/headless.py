@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from pathlib import Path
@@ -11,7 +10,9 @@ from typing import TextIO
 from e2b_code_interpreter import AsyncSandbox
 from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage, Result
 
+from .charts import chart_summary
 from .deadline import run_code_within
+from .saving import ImageSaver
 
 EXTENSIONS = {
     ".py": "python",
@@ -24,7 +25,6 @@ EXTENSIONS = {
     ".sh": "bash",
     ".bash": "bash",
 }
-IMAGE_FORMATS = (("png", "png"), ("jpeg", "jpg"), ("svg", "svg"))
 
 
 def language_for(path: str, explicit: str | None) -> str:
@@ -34,40 +34,12 @@ def language_for(path: str, explicit: str | None) -> str:
     return EXTENSIONS.get(Path(path).suffix.lower(), "python")
 
 
-class ImageSaver:
-    """Saves every image result under a stable name: STEM-N.EXT, N counting images."""
-
-    def __init__(self, folder: Path, stem: str):
-        self.folder = folder
-        self.stem = stem
-        self.count = 0
-        self.saved: list[Path] = []
-
-    def save(self, result: Result) -> list[Path]:
-        paths = []
-        for field, ext in IMAGE_FORMATS:
-            value = getattr(result, field, None)
-            if not value:
-                continue
-            self.count += 1
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f"{self.stem}-{self.count}.{ext}"
-            data = value.encode() if field == "svg" else base64.b64decode(value)
-            path.write_bytes(data)
-            paths.append(path)
-        self.saved.extend(paths)
-        return paths
-
-
 def describe_result(result: Result, saved: list[Path]) -> str:
     """The text a terminal shows for one result."""
     parts = [f"[image saved: {p}]" for p in saved]
     if result.chart is not None:
-        chart = result.chart
-        parts.append(
-            f"[chart: {chart.type.value if hasattr(chart.type, 'value') else chart.type}"
-            f"{' · ' + chart.title if chart.title else ''}]"
-        )
+        summary = chart_summary(result.chart)
+        parts.append(f"[chart: {summary['type']}{' · ' + summary['title'] if summary['title'] else ''}]")
     if result.json is not None and not saved:
         parts.append(json.dumps(result.json, indent=2, ensure_ascii=False))
     elif result.markdown and not saved:

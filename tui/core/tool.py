@@ -41,9 +41,10 @@ from e2b_code_interpreter.models import Context, Execution, ExecutionError, Outp
 
 from ..runtime.languages import LANGUAGES
 from . import paths
+from .charts import chart_summary
 from .deadline import run_code_within
 from .extract import TAG_LANGUAGES, runnable_blocks
-from .headless import IMAGE_FORMATS, ImageSaver
+from .saving import IMAGE_FORMATS, ImageSaver, write_file
 from .session import explain
 
 TOOL_NAME = "run_code"
@@ -391,7 +392,7 @@ class _Clipper:
         omitted = len(text) - head - tail
         try:
             path = paths.ensure(self.limits.folder()) / f"{self.run_id}-{name}.txt"
-            path.write_text(text, encoding="utf-8", errors="replace")
+            write_file(path, text.encode("utf-8", errors="replace"))
         except OSError as err:
             self.truncated[name] = {"chars": len(text), "path": None}
             self.warnings.append(f"The full {name} could not be saved: {err}.")
@@ -429,33 +430,6 @@ def _overwrite(line: str) -> str:
     for part in line.split("\r"):
         shown = part + shown[len(part) :]
     return shown
-
-
-def chart_summary(chart: Any) -> dict[str, Any]:
-    """What a chart shows, in a few fields: type, title, axis labels, series and their sizes."""
-    kind = getattr(chart.type, "value", chart.type)
-    summary: dict[str, Any] = {"type": str(kind), "title": chart.title or ""}
-    for attr in ("x_label", "y_label", "x_unit", "y_unit"):
-        value = getattr(chart, attr, None)
-        if value:
-            summary[attr] = value
-    elements = list(chart.elements or [])
-    if kind == "superchart":
-        summary["charts"] = [chart_summary(sub) for sub in elements]
-        return summary
-    if elements and hasattr(elements[0], "points"):  # line, scatter
-        summary["series"] = [{"label": e.label, "points": len(e.points)} for e in elements]
-    elif elements and hasattr(elements[0], "group"):  # bar
-        groups: dict[str, int] = {}
-        for bar in elements:
-            groups[bar.group] = groups.get(bar.group, 0) + 1
-        summary["series"] = [{"label": group, "bars": count} for group, count in groups.items()]
-    elif elements:  # pie slices, boxes
-        summary["elements"] = len(elements)
-        summary["labels"] = [str(getattr(e, "label", "")) for e in elements[:20]]
-    else:
-        summary["elements"] = 0
-    return summary
 
 
 def _error_json(name: str, value: str, traceback: str = "") -> dict[str, str]:
