@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from tests.conftest import require_language
+from tui.common.terminal import clean as terminal_text
 from tui.core.tool import (
     TOOL_NAME,
+    InvalidArguments,
     ToolCall,
     ToolInputError,
     ToolLimits,
@@ -22,9 +24,9 @@ from tui.core.tool import (
     execute_tool_call,
     execute_tool_calls,
     parse_tool_calls,
-    terminal_text,
     tool_definition,
     tool_reply,
+    validate_call,
 )
 
 ALL = ["python", "javascript", "typescript", "r", "java", "bash"]
@@ -34,6 +36,18 @@ CLI = [sys.executable, "-m", "tui"]
 @pytest.fixture
 def limits(tmp_path: Path) -> ToolLimits:
     return ToolLimits(output_dir=tmp_path / "out")
+
+
+class Untouchable:
+    """A sandbox for calls that must never reach one: any use of it fails the test."""
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"an invalid call used the sandbox ({name})")
+
+
+@pytest.fixture
+def no_sandbox() -> Untouchable:
+    return Untouchable()
 
 
 # -- definition ---------------------------------------------------------------------
@@ -116,26 +130,83 @@ def run(sandbox, call, limits, **kwargs):
         ({"type": "tool_use", "id": "t", "input": {"code": "1"}}, "The call names no tool"),
     ],
 )
-def test_invalid_calls_are_results_not_exceptions(sandbox, limits, call, message):
-    result = run(sandbox, call, limits)
+def test_invalid_calls_are_results_not_exceptions(no_sandbox, limits, call, message):
+    result = run(no_sandbox, call, limits)
     assert result["status"] == "invalid"
     assert result["error"]["name"] == "InvalidArguments"
     assert message in result["error"]["value"]
     assert result["execution_count"] is None
 
 
-def test_unknown_tool_answers_its_call_id(sandbox, limits):
+def test_unknown_tool_answers_its_call_id(no_sandbox, limits):
     call = {"type": "tool_use", "id": "toolu_x", "name": "search", "input": {"code": "1"}}
-    result = run(sandbox, call, limits)
+    result = run(no_sandbox, call, limits)
     assert result["tool_call_id"] == "toolu_x"
     assert result["status"] == "invalid"
 
 
-def test_language_not_offered_here_is_invalid(sandbox, limits):
-    result = run(sandbox, {"code": "1", "language": "r"}, limits, languages=["python", "bash"])
+def test_language_not_offered_here_is_invalid(no_sandbox, limits):
+    result = run(no_sandbox, {"code": "1", "language": "r"}, limits, languages=["python", "bash"])
     assert result["status"] == "invalid"
     assert "r is not available" in result["error"]["value"]
     assert "python, bash" in result["error"]["value"]
+
+
+# -- validation without a sandbox -----------------------------------------------------
+
+
+def valid(call, **kwargs):
+    return validate_call(call if isinstance(call, ToolCall) else parse_tool_calls(call)[0], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("alias", "language"),
+    [
+        ("py", "python"),
+        ("python3", "python"),
+        ("pycon", "python"),  # a fence tag names a language too
+        ("JS", "javascript"),
+        ("node", "javascript"),
+        ("ts", "typescript"),
+        ("deno", "typescript"),
+        ("sh", "bash"),
+        ("shell", "bash"),
+        ("Rscript", "r"),
+        ("jshell", "java"),
+    ],
+)
+def test_language_aliases_are_the_registry_s_and_say_so(alias, language):
+    checked = valid({"code": "1", "language": alias})
+    assert checked.language == language
+    assert checked.warnings == [f"language {alias!r} was taken as {language!r}."]
+
+
+def test_canonical_language_and_default_need_no_warning():
+    assert valid({"code": "1", "language": "bash"}).warnings == []
+    assert valid({"code": "1"}).language == "python"
+    assert valid({"code": "1"}, languages=["bash", "r"]).language == "bash"  # no python here
+
+
+def test_every_call_shape_validates_to_the_same_call():
+    arguments = {"code": "print(1)", "language": "bash"}
+    shapes = [
+        arguments,
+        {"type": "function", "id": "c", "function": {"name": "run_code", "arguments": json.dumps(arguments)}},
+        {"type": "function", "id": "c", "function": {"name": "run_code", "arguments": arguments}},
+        {"type": "tool_use", "id": "c", "name": "run_code", "input": arguments},
+        {"type": "function_call", "call_id": "c", "name": "run_code", "arguments": json.dumps(arguments)},
+        {"name": "run_code", "parameters": arguments},
+        {"name": "run_code", "arguments": arguments},
+        {
+            "role": "assistant",
+            "tool_calls": [{"id": "c", "function": {"name": "run_code", "arguments": "{}"}}],
+        },
+    ]
+    for shape in shapes[:-1]:
+        checked = valid(shape)
+        assert (checked.code, checked.language, checked.warnings) == ("print(1)", "bash", []), shape
+    with pytest.raises(InvalidArguments, match="Missing the required argument `code`"):
+        valid(shapes[-1])
 
 
 def test_arguments_as_json_string_extra_keys_and_alias(sandbox, limits):
