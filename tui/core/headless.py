@@ -1,4 +1,7 @@
-"""`e2b-workbench run`: one piece of code through the SDK, output streamed to a terminal."""
+"""`e2b-workbench run`: one piece of code through the SDK, output streamed to a terminal.
+
+Image results are saved by `saving.ImageSaver`.
+"""
 
 from __future__ import annotations
 
@@ -13,25 +16,6 @@ from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage
 from .charts import chart_summary
 from .deadline import run_code_within
 from .saving import ImageSaver
-
-EXTENSIONS = {
-    ".py": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".ts": "typescript",
-    ".r": "r",
-    ".java": "java",
-    ".jsh": "java",
-    ".sh": "bash",
-    ".bash": "bash",
-}
-
-
-def language_for(path: str, explicit: str | None) -> str:
-    """The language to run a file in: --language, else its extension, else python."""
-    if explicit:
-        return explicit
-    return EXTENSIONS.get(Path(path).suffix.lower(), "python")
 
 
 def describe_result(result: Result, saved: list[Path]) -> str:
