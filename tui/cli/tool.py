@@ -1,7 +1,8 @@
 """`e2b-workbench tool schema|call`: the run_code tool for LLMs, from the shell.
 
-`tool schema` prints the definition (OpenAI, Anthropic or JSON Schema); `tool call` reads
-tool calls (or, with `--from-markdown`, a model's reply) from stdin, runs them in order in one sandbox and prints the results. Exit 0 whenever results
+`tool schema` prints the definition (OpenAI, Anthropic or JSON Schema; `--name` renames
+the tool); `tool call` reads tool calls (or, with `--from-markdown`, a model's reply) from
+stdin, runs them in order in one sandbox and prints the results. Exit 0 whenever results
 were printed, even if the code raised; 2 for unusable input; 141 when stdout's reader went
 away. The flags shared with `mcp` (limits, output folder, where code runs) are here too.
 """
@@ -33,6 +34,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default="openai",
         help="an OpenAI function tool, an Anthropic tool, or plain JSON Schema (default openai)",
     )
+    add_name_argument(schema)
     add_target_arguments(schema)  # the language enum: what is installed (local) or all six (cloud)
     call = actions.add_parser(
         "call",
@@ -51,8 +53,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default="result",
         help="print the bare results (default), or the messages that carry them back to the model",
     )
+    add_name_argument(call)
     add_run_arguments(call)
     tool.set_defaults(main=main, exit_at_once=True)
+
+
+def add_name_argument(parser: argparse.ArgumentParser) -> None:
+    """`--name`: what the tool is called in its definition, and in the calls it answers."""
+    parser.add_argument(
+        "--name",
+        type=_tool_name,
+        default=None,
+        help="the tool's name (default run_code); calls under other code-tool names "
+        "(execute_python, code_interpreter...) are accepted too, with a warning",
+    )
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +113,16 @@ def non_negative(kind: type) -> Callable[[str], Any]:
     return parse
 
 
+def _tool_name(text: str) -> str:
+    """An argparse type: a name LLM APIs accept for a tool."""
+    from ..core.tool.names import check_tool_name
+
+    try:
+        return check_tool_name(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def tool_limits(args: argparse.Namespace) -> ToolLimits:
     """The limits the run flags ask for."""
     from ..core.tool import ToolLimits
@@ -130,6 +154,7 @@ def main(args: argparse.Namespace) -> int:
 
     from ..core.target import open_async_sandbox, target_from_args
     from ..core.tool import (
+        TOOL_NAME,
         ToolInputError,
         aexecute_tool_calls,
         calls_in,
@@ -141,8 +166,9 @@ def main(args: argparse.Namespace) -> int:
 
     target = target_from_args(args)
     languages = languages_for(target.mode)
+    tool_name = args.name or TOOL_NAME
     if args.tool_command == "schema":
-        return print_json(tool_definition(args.format, languages))
+        return print_json(tool_definition(args.format, languages, tool_name))
     try:
         text = _read_stdin_text()
         if args.from_markdown:  # a reply: its tool calls if it is JSON that holds some, else its blocks
@@ -168,7 +194,9 @@ def main(args: argparse.Namespace) -> int:
     async def run_calls() -> list[dict]:
         # async: its timeouts fire on time (the sync SDK's fire late, see tui.core.deadline)
         async with open_async_sandbox(target) as sandbox:
-            return await aexecute_tool_calls(sandbox, calls, languages=languages, limits=tool_limits(args))
+            return await aexecute_tool_calls(
+                sandbox, calls, languages=languages, limits=tool_limits(args), tool_name=tool_name
+            )
 
     results, failed = run_async(run_calls())
     if failed:

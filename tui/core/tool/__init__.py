@@ -2,6 +2,7 @@
 `language`, the program runs it in a sandbox and sends back the JSON result.
 
 One job per module, in the order a call goes through them:
+- `names`: the tool's name, the other names models call it by, where the code is;
 - `schema`: the definition LLM APIs take (OpenAI, Anthropic, JSON Schema);
 - `calls`: reading calls from every shape they arrive in (and code blocks of a reply);
 - `validate`: checking a call's name, arguments and language;
@@ -13,8 +14,9 @@ The public API is re-exported here: `from tui.core.tool import execute_tool_call
 
 from .calls import ToolCall, ToolInputError, calls_from_markdown, calls_in, parse_tool_calls, read_calls
 from .execute import aexecute_tool_call, aexecute_tool_calls, execute_tool_call, execute_tool_calls
+from .names import TOOL_NAME, check_tool_name
 from .result import REPLY_FORMATS, ToolLimits, invalid_result, is_error, tool_reply
-from .schema import SCHEMA_FORMATS, TOOL_DESCRIPTION, TOOL_NAME, input_schema, languages_for, tool_definition
+from .schema import SCHEMA_FORMATS, TOOL_DESCRIPTION, input_schema, languages_for, tool_definition
 from .validate import InvalidArguments, ValidCall, normalize_tool_language, validate_call
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "aexecute_tool_calls",
     "calls_from_markdown",
     "calls_in",
+    "check_tool_name",
     "execute_tool_call",
     "execute_tool_calls",
     "input_schema",

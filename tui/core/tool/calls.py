@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..extract import runnable_blocks
-from .schema import DEFAULT_LANGUAGE, TOOL_NAME
+from .names import DEFAULT_LANGUAGE
 
 
 class ToolInputError(ValueError):
@@ -24,10 +24,14 @@ class ToolInputError(ValueError):
 
 @dataclass
 class ToolCall:
-    """One call as a model made it; `arguments` is whatever arrived (object, JSON string...)."""
+    """One call as a model made it; `arguments` is whatever arrived (object, JSON string...).
+
+    `name` is the tool it names ("" when a call names none), or None for bare arguments and
+    code blocks, which name no tool and need none.
+    """
 
     arguments: Any
-    name: str = TOOL_NAME
+    name: str | None = None
     id: str | None = None
     source: str = "arguments"  # how it was found: "openai tool call", "code block 2 (line 5)"...
     warnings: list[str] = field(default_factory=list)

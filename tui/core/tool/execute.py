@@ -18,6 +18,7 @@ from e2b_code_interpreter.models import Context, Execution, ExecutionError, Outp
 
 from ..deadline import run_code_within
 from .calls import ToolCall, ToolInputError, parse_tool_calls
+from .names import TOOL_NAME
 from .result import RunOutput, ToolLimits, invalid_result, run_result
 from .validate import InvalidArguments, ValidCall, validate_call
 
@@ -67,7 +68,9 @@ class _Run:
         )
 
 
-def _prepare(call: ToolCall | Any, languages: Sequence[str] | None) -> ValidCall | dict[str, Any]:
+def _prepare(
+    call: ToolCall | Any, languages: Sequence[str] | None, tool_name: str
+) -> ValidCall | dict[str, Any]:
     """A valid call, or the `invalid` result to send back instead."""
     if not isinstance(call, ToolCall):
         try:
@@ -78,7 +81,7 @@ def _prepare(call: ToolCall | Any, languages: Sequence[str] | None) -> ValidCall
             return invalid_result(None, f"Expected one tool call, got {len(found)}.")
         call = found[0]
     try:
-        return validate_call(call, languages)
+        return validate_call(call, languages, tool_name)
     except InvalidArguments as err:
         return invalid_result(call, str(err))
 
@@ -90,15 +93,17 @@ def execute_tool_call(
     languages: Sequence[str] | None = None,
     limits: ToolLimits | None = None,
     context: Context | None = None,
+    tool_name: str = TOOL_NAME,
 ) -> dict[str, Any]:
     """Run one tool call (a ToolCall, its arguments, or a call object, as a dict or a JSON
     string) and return the JSON-ready result; never raises for a bad call or a failed run.
 
     `languages` are the ones the call may ask for (default: all six); `context` runs the
-    code in that context instead of the language's default one. The timeout is the sync
-    SDK's own, which fires late (see tui.core.deadline): `aexecute_tool_call` is exact.
+    code in that context instead of the language's default one; `tool_name` is the name
+    the tool was defined with. The timeout is the sync SDK's own, which fires late (see
+    tui.core.deadline): `aexecute_tool_call` is exact.
     """
-    prepared = _prepare(call, languages)
+    prepared = _prepare(call, languages, tool_name)
     if isinstance(prepared, dict):
         return prepared
     run = _Run(prepared, limits or ToolLimits())
@@ -116,9 +121,10 @@ async def aexecute_tool_call(
     languages: Sequence[str] | None = None,
     limits: ToolLimits | None = None,
     context: Context | None = None,
+    tool_name: str = TOOL_NAME,
 ) -> dict[str, Any]:
     """`execute_tool_call` for an `AsyncSandbox`; its timeout fires on time (see tui.core.deadline)."""
-    prepared = _prepare(call, languages)
+    prepared = _prepare(call, languages, tool_name)
     if isinstance(prepared, dict):
         return prepared
     run = _Run(prepared, limits or ToolLimits())
@@ -137,9 +143,13 @@ def execute_tool_calls(
     *,
     languages: Sequence[str] | None = None,
     limits: ToolLimits | None = None,
+    tool_name: str = TOOL_NAME,
 ) -> list[dict[str, Any]]:
     """Run calls one after the other in the same sandbox (state carries over, as for a model)."""
-    return [execute_tool_call(sandbox, call, languages=languages, limits=limits) for call in calls]
+    return [
+        execute_tool_call(sandbox, call, languages=languages, limits=limits, tool_name=tool_name)
+        for call in calls
+    ]
 
 
 async def aexecute_tool_calls(
@@ -148,6 +158,10 @@ async def aexecute_tool_calls(
     *,
     languages: Sequence[str] | None = None,
     limits: ToolLimits | None = None,
+    tool_name: str = TOOL_NAME,
 ) -> list[dict[str, Any]]:
     """`execute_tool_calls` for an `AsyncSandbox` (timeouts fire on time)."""
-    return [await aexecute_tool_call(sandbox, call, languages=languages, limits=limits) for call in calls]
+    return [
+        await aexecute_tool_call(sandbox, call, languages=languages, limits=limits, tool_name=tool_name)
+        for call in calls
+    ]

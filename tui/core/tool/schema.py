@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...common.languages import DEFAULT as DEFAULT_LANGUAGE
 from ...common.languages import NAMES as ALL_LANGUAGES
+from .names import TOOL_NAME, default_language
 
-TOOL_NAME = "run_code"
 SCHEMA_FORMATS = ("openai", "anthropic", "json")
 
 TOOL_DESCRIPTION = (
@@ -37,15 +36,11 @@ def languages_for(mode: str) -> list[str]:
     return list(ALL_LANGUAGES)
 
 
-def default_language(languages: Sequence[str]) -> str:
-    """The language of a call that names none: python, or the first offered when python is not."""
-    return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages or not languages else languages[0]
-
-
-def input_schema(languages: Sequence[str] | None = None) -> dict[str, Any]:
-    """The JSON Schema of the tool's arguments: `code` (required) and `language` (an enum)."""
+def input_schema(languages: Sequence[str] | None = None, tool_name: str = TOOL_NAME) -> dict[str, Any]:
+    """The JSON Schema of the tool's arguments: `code` (required) and `language` (an enum whose
+    default is python, or the language the tool's name says)."""
     offered = list(ALL_LANGUAGES if languages is None else languages)
-    default = default_language(offered)
+    default = default_language(offered, tool_name)
     return {
         "type": "object",
         "properties": {
@@ -62,20 +57,23 @@ def input_schema(languages: Sequence[str] | None = None) -> dict[str, Any]:
     }
 
 
-def tool_definition(fmt: str = "openai", languages: Sequence[str] | None = None) -> dict[str, Any]:
-    """The tool as an LLM API takes it: `openai` (function tool), `anthropic`, or plain `json` Schema."""
-    schema = input_schema(languages)
+def tool_definition(
+    fmt: str = "openai", languages: Sequence[str] | None = None, tool_name: str = TOOL_NAME
+) -> dict[str, Any]:
+    """The tool as an LLM API takes it: `openai` (function tool), `anthropic`, or plain `json`
+    Schema, named `tool_name` (the name calls must then use)."""
+    schema = input_schema(languages, tool_name)
     if fmt == "openai":
         return {
             "type": "function",
-            "function": {"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "parameters": schema},
+            "function": {"name": tool_name, "description": TOOL_DESCRIPTION, "parameters": schema},
         }
     if fmt == "anthropic":
-        return {"name": TOOL_NAME, "description": TOOL_DESCRIPTION, "input_schema": schema}
+        return {"name": tool_name, "description": TOOL_DESCRIPTION, "input_schema": schema}
     if fmt == "json":
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": TOOL_NAME,
+            "title": tool_name,
             "description": TOOL_DESCRIPTION,
             **schema,
         }

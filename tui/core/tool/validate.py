@@ -1,9 +1,10 @@
 """Checking one call before it runs: its tool name, its arguments, its language.
 
 Nothing a model sends is refused that can be understood: unknown argument keys are
-ignored and named in a warning (models add stray keys), and language aliases (`py`,
-`js`, `node`, `sh`...: the registry's, `tui.common.languages`) are mapped with a warning.
-What cannot be understood raises InvalidArguments, whose message is written for the model.
+ignored and named in a warning (models add stray keys), language aliases (`py`, `js`,
+`node`, `sh`...: the registry's, `tui.common.languages`) are mapped with a warning, and
+calls named as examples name code tools are taken as this one's (see `names`). What
+cannot be understood raises InvalidArguments, whose message is written for the model.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 
 from ...common import languages as registry
 from .calls import ToolCall, a_json_type
-from .schema import TOOL_NAME, default_language
+from .names import (
+    CODE_ARGUMENT,
+    TOOL_NAME,
+    code_argument,
+    default_language,
+    language_in_name,
+    reads_as_code_tool,
+)
 
 
 class InvalidArguments(ValueError):
@@ -72,27 +80,49 @@ def _arguments(raw: Any) -> dict[str, Any]:
     return raw
 
 
-def validate_call(call: ToolCall, languages: Sequence[str] | None = None) -> ValidCall:
+def validate_call(
+    call: ToolCall, languages: Sequence[str] | None = None, tool_name: str = TOOL_NAME
+) -> ValidCall:
     """Check a call's name and arguments; InvalidArguments says what is wrong.
 
-    `languages` are the ones the sandbox offers (default: all six).
+    `languages` are the ones the sandbox offers (default: all six); `tool_name` is the name
+    the tool was defined with. A call under another name that reads as a code tool, with
+    code among its arguments, is taken as this tool's (with a warning).
     """
     languages = list(registry.NAMES if languages is None else languages)
-    if not call.name:
-        raise InvalidArguments(f"The call names no tool: call {TOOL_NAME!r}.")
-    if call.name != TOOL_NAME:
-        raise InvalidArguments(f"Unknown tool {call.name!r}: the only tool here is {TOOL_NAME!r}.")
+    name = call.name
+    unknown = f"Unknown tool {name!r}: the only tool here is {tool_name!r}"
+    if name is not None and not name:
+        raise InvalidArguments(f"The call names no tool: call {tool_name!r}.")
+    renamed = name is not None and name != tool_name
+    if renamed and not reads_as_code_tool(name):
+        raise InvalidArguments(f"{unknown}.")
     arguments = _arguments(call.arguments)
-    if "code" not in arguments:
-        raise InvalidArguments("Missing the required argument `code` (the code to run).")
+    try:
+        key = code_argument(arguments)
+    except ValueError as err:
+        raise InvalidArguments(str(err)) from None
+    if key is None:
+        if renamed:  # a code-sounding name, but no code: not a call of this tool
+            raise InvalidArguments(f"{unknown}, which takes the code as `{CODE_ARGUMENT}`.")
+        raise InvalidArguments(f"Missing the required argument `{CODE_ARGUMENT}` (the code to run).")
     warnings = list(call.warnings)
-    code = arguments["code"]
+    if renamed:
+        warnings.append(f"tool {name!r} was taken as {tool_name!r}.")
+    if key != CODE_ARGUMENT:
+        warnings.append(f"argument `{key}` was taken as `{CODE_ARGUMENT}`.")
+    code = arguments[key]
     if not isinstance(code, str):
-        raise InvalidArguments(f"`code` must be a string, got {a_json_type(code)}.")
+        raise InvalidArguments(f"`{key}` must be a string, got {a_json_type(code)}.")
     if not code.strip():
-        raise InvalidArguments("`code` is empty: there is nothing to run.")
-    language = normalize_tool_language(arguments.get("language"), languages, warnings)
-    extra = sorted(str(key) for key in arguments if key not in ("code", "language"))
+        raise InvalidArguments(f"`{key}` is empty: there is nothing to run.")
+    asked = arguments.get("language")
+    said = language_in_name(name if renamed else tool_name)
+    if (asked is None or asked == "") and said is not None:
+        language = normalize_tool_language(said, languages, [])  # the tool's name says which
+    else:
+        language = normalize_tool_language(asked, languages, warnings)
+    extra = sorted(str(k) for k in arguments if k not in (key, "language"))
     if extra:
         warnings.append(f"Ignored unknown argument{'s' if len(extra) > 1 else ''}: {', '.join(extra)}.")
     return ValidCall(code, language, call.id, warnings)
