@@ -142,6 +142,16 @@ def test_version():
 
 
 @pytest.mark.timeout(240)
+def test_run_traceback_names_the_script_not_a_cell(tmp_path: Path):
+    script = tmp_path / "boom.py"
+    script.write_text("def f():\n    return 1 / 0\n\nf()\n")
+    done = run_cli("run", str(script), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"File {script}:4" in done.stderr and f"File {script}:2, in f()" in done.stderr
+    assert "Cell In" not in done.stderr
+
+
+@pytest.mark.timeout(240)
 def test_run_reader_going_away_ends_quietly(tmp_path: Path):
     script = tmp_path / "many.py"
     script.write_text("for i in range(1_000_000):\n    print(i)\n")

@@ -73,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     """Read the code, open the sandbox, run, say how it ended."""
     if args.file == "-":
         code = sys.stdin.read()
-        stem = "stdin"
+        stem, script = "stdin", "<stdin>"
     else:
         path = Path(args.file)
         try:
@@ -81,7 +81,7 @@ def main(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError) as err:
             say(f"cannot read {args.file}: {err}")
             return EXIT_USAGE
-        stem = path.stem
+        stem, script = path.stem, args.file
     try:
         language = language_of(args.file, args.language, code)
     except languages.UnknownLanguage as err:
@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
         async with open_async_sandbox(target) as sandbox:
             try:
                 execution, _saver = await run_headless(
-                    sandbox, code, language, stem, Path(args.save_dir), args.timeout or 0
+                    sandbox, code, language, stem, Path(args.save_dir), args.timeout or 0, script=script
                 )
             except TimeoutException as err:
                 if target.cloud and "sandbox timeout" in str(err):

@@ -1,11 +1,14 @@
 """`e2b-workbench run`: one piece of code through the SDK, output streamed to a terminal.
 
-Image results are saved by `saving.ImageSaver`.
+Tracebacks name the script: IPython calls the code it ran `Cell In[1]`; when the code is a
+file, the frame headers say `File plot.py:3` instead (the line numbers are the file's, as
+the code runs as it is). Image results are saved by `saving.ImageSaver`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -16,6 +19,8 @@ from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage
 from .charts import chart_summary
 from .deadline import run_code_within
 from .saving import ImageSaver
+
+_CELL = re.compile(r"Cell In\[\d+\], line (\d+)")
 
 
 def describe_result(result: Result, saved: list[Path]) -> str:
@@ -37,6 +42,11 @@ def describe_result(result: Result, saved: list[Path]) -> str:
     return "\n".join(parts)
 
 
+def name_cells(traceback: str, script: str) -> str:
+    """A Python traceback with IPython's `Cell In[1], line 3` said as `File script:3`."""
+    return _CELL.sub(lambda match: f"File {script}:{match.group(1)}", traceback)
+
+
 async def run_headless(
     sandbox: AsyncSandbox,
     code: str,
@@ -46,10 +56,12 @@ async def run_headless(
     timeout: float | None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    script: str | None = None,
 ) -> tuple[Execution, ImageSaver]:
     """Run `code`, streaming stdout/stderr as they come and results as they arrive.
 
     `timeout` (0: none) fires on time: it is bounded here, not by the SDK (see deadline).
+    `script` is the name tracebacks give the code (python), instead of `Cell In[n]`.
     """
     saver = ImageSaver(save_dir, stem)
 
@@ -68,6 +80,8 @@ async def run_headless(
 
     def on_error(error: ExecutionError) -> None:
         trace = error.traceback.rstrip()
+        if script and language == "python":
+            trace = name_cells(trace, script)
         if trace:
             err.write(trace + "\n")
         last = trace.splitlines()[-1] if trace else ""
