@@ -199,7 +199,7 @@ def main(args: argparse.Namespace) -> int:
             )
 
     results, failed = run_async(run_calls())
-    if failed:
+    if results is None:
         return failed
     replies = [tool_reply(result, args.reply) for result in results]
     return print_json(replies[0] if single else replies)

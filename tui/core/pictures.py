@@ -62,10 +62,10 @@ def picture_of(artifact: Artifact, max_side: int = PREVIEW_MAX_SIDE) -> Picture:
             reason = "not an image Pillow knows" if isinstance(err, Image.UnidentifiedImageError) else err
             note = f"The {fmt} image cannot be read: {reason}."
     elif artifact.result.svg:
-        image, reason = rasterize_svg(artifact.result.svg, max_side)
-        if image is not None:
-            image.thumbnail((max_side, max_side), Image.Resampling.BOX)
-            return Picture(image, "svg")
+        drawn, reason = rasterize_svg(artifact.result.svg, max_side)
+        if drawn is not None:
+            drawn.thumbnail((max_side, max_side), Image.Resampling.BOX)
+            return Picture(drawn, "svg")
         fmt, note = "svg", f"This SVG can be saved (s) but not previewed: {reason}."
     elif artifact.undecodable():
         fmt = artifact.undecodable()[0]

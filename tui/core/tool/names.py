@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from ...common import languages
 
@@ -55,7 +56,7 @@ def name_words(name: str) -> list[str]:
 
 def _languages_named(words: list[str]) -> set[str]:
     """The languages among a name's words; two words may make one (`Java`+`Script`, `Node`+`JS`)."""
-    found = set()
+    found: set[str] = set()
     i = 0
     while i < len(words):
         pair = languages.lookup("".join(words[i : i + 2])) if i + 1 < len(words) else None
@@ -86,14 +87,14 @@ def default_language(languages_offered: Sequence[str], tool_name: str = TOOL_NAM
     """The language of a call that names none: the one the tool's name says, else python (or
     the first offered when python is not)."""
     said = language_in_name(tool_name)
-    if said in languages_offered:
+    if said is not None and said in languages_offered:
         return said
     if DEFAULT_LANGUAGE in languages_offered or not languages_offered:
         return DEFAULT_LANGUAGE
     return languages_offered[0]
 
 
-def code_argument(arguments: dict) -> str | None:
+def code_argument(arguments: dict[str, Any]) -> str | None:
     """The key that holds the code: `code`, else the one alias present; None when there is
     none; ValueError when several aliases could be it."""
     if CODE_ARGUMENT in arguments:

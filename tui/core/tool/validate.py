@@ -95,7 +95,7 @@ def validate_call(
     if name is not None and not name:
         raise InvalidArguments(f"The call names no tool: call {tool_name!r}.")
     renamed = name is not None and name != tool_name
-    if renamed and not reads_as_code_tool(name):
+    if name is not None and renamed and not reads_as_code_tool(name):
         raise InvalidArguments(f"{unknown}.")
     arguments = _arguments(call.arguments)
     try:
