@@ -1,7 +1,7 @@
 """Charts and images: artifacts of a run, previewed, drawn from their data, saved.
 
-The first tests exercise tui.core.artifacts on results built by the SDK's own `Result`
-(from chart payloads like the runtime sends); the rest drive the real app with Pilot
+The first tests exercise tui.core.artifacts (and charts, pictures, saving) on results built by
+the SDK's own `Result` (from chart payloads like the runtime sends); the rest drive the real app with Pilot
 against the session's local runtime: matplotlib, PIL, SVG and R results.
 """
 
@@ -26,21 +26,19 @@ from textual.widgets import DataTable, Input, TabbedContent
 from textual_image.widget import HalfcellImage
 
 from tui.app import WorkbenchApp
-from tui.core.artifacts import (
-    PREVIEW_MAX_SIDE,
-    Artifact,
-    artifacts_of,
-    axis_label,
-    chart_parts,
+from tui.core.artifacts import Artifact, artifacts_of
+from tui.core.charts import axis_label, chart_parts, chart_summary, describe_chart
+from tui.core.pictures import PREVIEW_MAX_SIDE, picture_of
+from tui.core.records import ExecutionRecord
+from tui.core.saving import (
+    ImageSaver,
     default_target,
     existing,
-    picture_of,
     save_plan,
     stem_of,
     target_from_input,
     write_plan,
 )
-from tui.core.records import ExecutionRecord
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
 from tui.screens.artifacts import ArtifactsScreen
@@ -144,7 +142,7 @@ def record_with(*results: Result, count: int = 7) -> ExecutionRecord:
     return record
 
 
-# -- tui.core.artifacts on its own ------------------------------------------------------------
+# -- tui.core.artifacts, charts, pictures and saving on their own ----------------------------
 
 
 def test_artifacts_are_image_and_chart_results_in_order():
@@ -196,6 +194,60 @@ def test_axis_label():
     assert axis_label("time", "s") == "time (s)"
     assert axis_label(None, "kg") == "(kg)"
     assert axis_label(None, None) == ""
+
+
+def test_one_chart_summary_as_data_and_as_a_line():
+    chart = Result(chart=LINE_CHART).chart
+    assert chart_summary(chart) == {
+        "type": "line",
+        "title": "Lines",
+        "x_label": "time (s)",
+        "y_label": "speed",
+        "x_unit": "s",
+        "y_unit": "m/s",
+        "series": [{"label": "up", "points": 2}, {"label": "_child1", "points": 2}],
+    }
+    assert describe_chart(chart) == "line chart “Lines” (2 series)"
+    bars = Result(chart=BAR_CHART).chart
+    assert chart_summary(bars)["series"] == [{"label": "2023", "bars": 2}, {"label": "2024", "bars": 1}]
+    assert describe_chart(bars) == "bar chart “Bars” (3 bars)"
+    pie = Result(chart=PIE_CHART).chart
+    assert (chart_summary(pie)["elements"], chart_summary(pie)["labels"]) == (2, ["x", "y"])
+    assert describe_chart(pie) == "pie chart “Pie” (2 slices)"
+    assert describe_chart(Result(chart=BOX_CHART).chart) == "box-and-whisker chart “Boxes” (1 box)"
+    both = Result(chart={"type": "superchart", "title": "", "elements": [LINE_CHART, BAR_CHART]}).chart
+    assert [part["type"] for part in chart_summary(both)["charts"]] == ["line", "bar"]
+    assert describe_chart(both) == "superchart chart (2 parts)"
+
+
+def test_saved_files_get_the_umask_s_mode_and_replaced_ones_keep_theirs(tmp_path: Path):
+    umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.png"
+        write_plan([(fresh, b"new")])
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.png"
+        kept.write_bytes(b"old")
+        kept.chmod(0o640)
+        write_plan([(kept, b"new")], overwrite=True)
+        assert (kept.read_bytes(), kept.stat().st_mode & 0o777) == (b"new", 0o640)
+    finally:
+        os.umask(umask)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.png", "kept.png"]  # no temporary files
+
+
+def test_run_images_are_saved_under_stable_names(tmp_path: Path):
+    saver = ImageSaver(tmp_path / "out", "plot")
+    assert saver.save(Result(png=png_b64(4, 4), svg=SVG)) == [
+        tmp_path / "out" / n for n in ("plot-1.png", "plot-2.svg")
+    ]
+    assert saver.save(Result(text="1")) == []
+    again = ImageSaver(tmp_path / "out", "plot")  # a second run replaces the first one's files
+    again.save(Result(jpeg=base64.b64encode(b"jpeg bytes").decode()))
+    assert (tmp_path / "out" / "plot-1.jpg").read_bytes() == b"jpeg bytes"
+    assert (tmp_path / "out" / "plot-2.svg").read_text() == SVG
+    with pytest.raises(ValueError):
+        again.save(Result(png="not base64!"))
 
 
 def test_save_never_overwrites_unless_asked(tmp_path: Path):

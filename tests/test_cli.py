@@ -14,6 +14,7 @@ from e2b_code_interpreter import Sandbox
 from PIL import Image
 
 from tests.conftest import descendants, wait_gone
+from tui import __version__
 
 CLI = [sys.executable, "-m", "tui"]
 
@@ -89,6 +90,83 @@ def test_run_unknown_language_is_a_clear_error(tmp_path: Path):
     assert done.returncode == 2
     assert "Unknown language 'cobol'" in done.stderr
     assert "python" in done.stderr
+
+
+def test_run_file_of_unknown_language_is_refused_saying_what_exists(tmp_path: Path):
+    script = tmp_path / "notes.xyz"
+    script.write_text("print('would have run as python')\n")
+    done = run_cli("run", str(script), timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "cannot tell the language of" in done.stderr and "use --language" in done.stderr
+    assert "bash (sh, zsh)" in done.stderr and ".py, " in done.stderr  # the languages and extensions
+
+
+def test_run_language_from_flag_alias_extension_or_shebang():
+    from tui.cli.run import language_of
+    from tui.common.languages import UnknownLanguage
+
+    assert language_of("x.py", "sh") == "bash"  # the flag wins, in any alias
+    assert language_of("-", "node") == "javascript"
+    assert language_of("-", None) == "python"
+    assert language_of("Plot.R", None) == "r"
+    assert language_of("job.mjs", None) == "javascript"
+    assert language_of("job", None, "#!/usr/bin/env python3.11\nprint(1)\n") == "python"
+    assert language_of("job", None, "#!/bin/sh\necho 1\n") == "bash"
+    assert language_of("job.txt", None, "#!/usr/bin/env -S deno run\n") == "typescript"
+    for file, code in (("job.xyz", "print(1)"), ("job", "echo 1"), ("job", "#!/usr/bin/env perl\n")):
+        with pytest.raises(UnknownLanguage, match="cannot tell the language"):
+            language_of(file, None, code)
+    with pytest.raises(UnknownLanguage, match="Unknown language 'cobol'"):
+        language_of("x.py", "cobol")
+
+
+def test_the_command_line_loads_only_what_its_command_needs():
+    """Parsing loads no SDK, UI or MCP library, and the serve path adds no Textual."""
+    check = (
+        "import sys, tui.cli\n"
+        "tui.cli.build_parser().parse_args(['serve'])\n"
+        "heavy = {'e2b', 'e2b_code_interpreter', 'textual', 'httpx', 'PIL', 'mcp', 'anyio'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+        "import tui.runtime.serve\n"
+        "print(sorted(m for m in sys.modules if m.startswith('textual')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "[]"]
+
+
+def test_version():
+    done = run_cli("--version", timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"e2b-workbench {__version__}"
+
+
+@pytest.mark.timeout(240)
+def test_run_traceback_names_the_script_not_a_cell(tmp_path: Path):
+    script = tmp_path / "boom.py"
+    script.write_text("def f():\n    return 1 / 0\n\nf()\n")
+    done = run_cli("run", str(script), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"File {script}:4" in done.stderr and f"File {script}:2, in f()" in done.stderr
+    assert "Cell In" not in done.stderr
+
+
+@pytest.mark.timeout(240)
+def test_run_reader_going_away_ends_quietly(tmp_path: Path):
+    script = tmp_path / "many.py"
+    script.write_text("for i in range(1_000_000):\n    print(i)\n")
+    proc = subprocess.Popen(
+        [*CLI, "run", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path
+    )
+    try:
+        assert [proc.stdout.readline() for _ in range(2)] == [b"0\n", b"1\n"]  # like `| head -2`
+        proc.stdout.close()
+        assert proc.wait(timeout=180) == 141  # as SIGPIPE would
+        assert proc.stderr.read() == b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def test_run_missing_file_is_a_clear_error(tmp_path: Path):

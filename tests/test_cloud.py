@@ -43,9 +43,9 @@ def cli(
 
 
 def args(*argv: str):
-    from tui.cli import _parser
+    from tui.cli import build_parser
 
-    return _parser().parse_args(list(argv))
+    return build_parser().parse_args(list(argv))
 
 
 def test_mode_is_cloud_with_a_key_and_local_without(monkeypatch, tmp_path):

@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from tests.conftest import require_language
+from tui.common.terminal import clean as terminal_text
 from tui.core.tool import (
     TOOL_NAME,
+    InvalidArguments,
     ToolCall,
     ToolInputError,
     ToolLimits,
@@ -22,10 +24,11 @@ from tui.core.tool import (
     execute_tool_call,
     execute_tool_calls,
     parse_tool_calls,
-    terminal_text,
     tool_definition,
     tool_reply,
+    validate_call,
 )
+from tui.core.tool.names import language_in_name, reads_as_code_tool
 
 ALL = ["python", "javascript", "typescript", "r", "java", "bash"]
 CLI = [sys.executable, "-m", "tui"]
@@ -34,6 +37,18 @@ CLI = [sys.executable, "-m", "tui"]
 @pytest.fixture
 def limits(tmp_path: Path) -> ToolLimits:
     return ToolLimits(output_dir=tmp_path / "out")
+
+
+class Untouchable:
+    """A sandbox for calls that must never reach one: any use of it fails the test."""
+
+    def __getattr__(self, name: str):
+        raise AssertionError(f"an invalid call used the sandbox ({name})")
+
+
+@pytest.fixture
+def no_sandbox() -> Untouchable:
+    return Untouchable()
 
 
 # -- definition ---------------------------------------------------------------------
@@ -116,26 +131,162 @@ def run(sandbox, call, limits, **kwargs):
         ({"type": "tool_use", "id": "t", "input": {"code": "1"}}, "The call names no tool"),
     ],
 )
-def test_invalid_calls_are_results_not_exceptions(sandbox, limits, call, message):
-    result = run(sandbox, call, limits)
+def test_invalid_calls_are_results_not_exceptions(no_sandbox, limits, call, message):
+    result = run(no_sandbox, call, limits)
     assert result["status"] == "invalid"
     assert result["error"]["name"] == "InvalidArguments"
     assert message in result["error"]["value"]
     assert result["execution_count"] is None
 
 
-def test_unknown_tool_answers_its_call_id(sandbox, limits):
+def test_unknown_tool_answers_its_call_id(no_sandbox, limits):
     call = {"type": "tool_use", "id": "toolu_x", "name": "search", "input": {"code": "1"}}
-    result = run(sandbox, call, limits)
+    result = run(no_sandbox, call, limits)
     assert result["tool_call_id"] == "toolu_x"
     assert result["status"] == "invalid"
 
 
-def test_language_not_offered_here_is_invalid(sandbox, limits):
-    result = run(sandbox, {"code": "1", "language": "r"}, limits, languages=["python", "bash"])
+def test_language_not_offered_here_is_invalid(no_sandbox, limits):
+    result = run(no_sandbox, {"code": "1", "language": "r"}, limits, languages=["python", "bash"])
     assert result["status"] == "invalid"
     assert "r is not available" in result["error"]["value"]
     assert "python, bash" in result["error"]["value"]
+
+
+# -- validation without a sandbox -----------------------------------------------------
+
+
+def valid(call, **kwargs):
+    return validate_call(call if isinstance(call, ToolCall) else parse_tool_calls(call)[0], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("alias", "language"),
+    [
+        ("py", "python"),
+        ("python3", "python"),
+        ("pycon", "python"),  # a fence tag names a language too
+        ("JS", "javascript"),
+        ("node", "javascript"),
+        ("ts", "typescript"),
+        ("deno", "typescript"),
+        ("sh", "bash"),
+        ("shell", "bash"),
+        ("Rscript", "r"),
+        ("jshell", "java"),
+    ],
+)
+def test_language_aliases_are_the_registry_s_and_say_so(alias, language):
+    checked = valid({"code": "1", "language": alias})
+    assert checked.language == language
+    assert checked.warnings == [f"language {alias!r} was taken as {language!r}."]
+
+
+def test_canonical_language_and_default_need_no_warning():
+    assert valid({"code": "1", "language": "bash"}).warnings == []
+    assert valid({"code": "1"}).language == "python"
+    assert valid({"code": "1"}, languages=["bash", "r"]).language == "bash"  # no python here
+
+
+def test_every_call_shape_validates_to_the_same_call():
+    arguments = {"code": "print(1)", "language": "bash"}
+    shapes = [
+        arguments,
+        {"type": "function", "id": "c", "function": {"name": "run_code", "arguments": json.dumps(arguments)}},
+        {"type": "function", "id": "c", "function": {"name": "run_code", "arguments": arguments}},
+        {"type": "tool_use", "id": "c", "name": "run_code", "input": arguments},
+        {"type": "function_call", "call_id": "c", "name": "run_code", "arguments": json.dumps(arguments)},
+        {"name": "run_code", "parameters": arguments},
+        {"name": "run_code", "arguments": arguments},
+        {
+            "role": "assistant",
+            "tool_calls": [{"id": "c", "function": {"name": "run_code", "arguments": "{}"}}],
+        },
+    ]
+    for shape in shapes[:-1]:
+        checked = valid(shape)
+        assert (checked.code, checked.language, checked.warnings) == ("print(1)", "bash", []), shape
+    with pytest.raises(InvalidArguments, match="Missing the required argument `code`"):
+        valid(shapes[-1])
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "language"),
+    [
+        ("execute_python", {"code": "1"}, "python"),
+        ("run_python", {"source": "1"}, "python"),
+        ("python", {"code": "1"}, "python"),
+        ("code_interpreter", {"code": "1", "language": "r"}, "r"),
+        ("execute_code", {"script": "1"}, "python"),
+        ("executeJavaScript", {"code": "1"}, "javascript"),
+        ("bash", {"command": "ls", "restart": False}, "bash"),
+        ("run_shell_command", {"cmd": "ls"}, "bash"),
+    ],
+)
+def test_calls_named_as_examples_name_code_tools_are_accepted(name, arguments, language):
+    checked = valid({"type": "tool_use", "id": "t", "name": name, "input": arguments})
+    assert (checked.code, checked.language) == (
+        arguments.get("code") or next(iter(arguments.values())),
+        language,
+    )
+    assert checked.warnings[0] == f"tool {name!r} was taken as 'run_code'."
+    key = next(k for k in arguments if k != "language")
+    if key != "code":
+        assert checked.warnings[1] == f"argument `{key}` was taken as `code`."
+
+
+def test_an_explicit_language_beats_the_tool_name_s():
+    assert valid(ToolCall({"code": "1", "language": "bash"}, name="run_python")).language == "bash"
+
+
+def test_names_that_do_not_say_run_code_stay_unknown():
+    for name in ("web_search", "search", "get_weather", "readFile"):
+        with pytest.raises(InvalidArguments, match=f"Unknown tool '{name}'"):
+            valid(ToolCall({"code": "1"}, name=name))
+    # a code-sounding name without any code is not this tool either
+    with pytest.raises(InvalidArguments, match="Unknown tool 'run_sql'.*takes the code as `code`"):
+        valid(ToolCall({"query": "select 1"}, name="run_sql"))
+    with pytest.raises(InvalidArguments, match=r"Several arguments could be the code \(source, script\)"):
+        valid(ToolCall({"source": "1", "script": "2"}, name="run_code"))
+    with pytest.raises(InvalidArguments, match="`source` must be a string, got a number"):
+        valid(ToolCall({"source": 1}))
+
+
+def test_the_tool_name_is_configurable():
+    assert valid(ToolCall({"code": "1"}, name="calc"), tool_name="calc").warnings == []
+    renamed = valid(ToolCall({"code": "1"}, name="run_code"), tool_name="calc")
+    assert renamed.warnings == ["tool 'run_code' was taken as 'calc'."]
+    with pytest.raises(InvalidArguments, match="The call names no tool: call 'calc'"):
+        valid(ToolCall({"code": "1"}, name=""), tool_name="calc")
+    # a name that says a language makes it the default, in the definition and in calls
+    assert valid(ToolCall({"code": "ls"}), tool_name="run_bash").language == "bash"
+    tool = tool_definition("anthropic", ALL, "run_bash")
+    assert tool["name"] == "run_bash"
+    assert tool["input_schema"]["properties"]["language"]["default"] == "bash"
+    assert tool_definition("json", ALL, "calc")["title"] == "calc"
+    assert (
+        tool_definition("openai", ALL, "calc")["function"]["parameters"]["properties"]["language"]["default"]
+        == "python"
+    )
+
+
+def test_a_tool_name_s_words_and_language():
+    assert language_in_name("execute_python") == "python"
+    assert language_in_name("runJS") == "javascript"
+    assert language_in_name("code_interpreter") is None
+    assert language_in_name("python_or_bash") is None  # two languages: it says none
+    assert reads_as_code_tool("code_interpreter") and reads_as_code_tool("ipython")
+    assert not reads_as_code_tool("web_search")
+
+
+def test_an_alias_named_call_runs(sandbox, limits):
+    call = {"name": "execute_python", "arguments": {"source": "print('alias')\n6 * 7"}}
+    result = run(sandbox, call, limits)
+    assert (result["status"], result["stdout"], result["text"]) == ("ok", "alias\n", "42")
+    assert result["warnings"] == [
+        "tool 'execute_python' was taken as 'run_code'.",
+        "argument `source` was taken as `code`.",
+    ]
 
 
 def test_arguments_as_json_string_extra_keys_and_alias(sandbox, limits):
@@ -364,6 +515,34 @@ def test_cli_schema_in_each_format():
         done = run_cli("tool", "schema", "--format", fmt, "--local")
         assert done.returncode == 0, done.stderr
         assert key in json.loads(done.stdout)
+
+
+def test_cli_schema_and_calls_take_the_tool_s_name():
+    done = run_cli("tool", "schema", "--format", "anthropic", "--local", "--name", "execute_bash")
+    assert done.returncode == 0, done.stderr
+    tool = json.loads(done.stdout)
+    assert tool["name"] == "execute_bash"
+    assert tool["input_schema"]["properties"]["language"]["default"] == "bash"
+    done = run_cli("tool", "schema", "--local", "--name", "run code!")
+    assert done.returncode == 2
+    assert "argument --name: not a tool name" in done.stderr
+
+
+@pytest.mark.timeout(240)
+def test_cli_tool_call_under_a_configured_name(tmp_path: Path):
+    calls = [
+        {"type": "tool_use", "id": "a", "name": "calc", "input": {"code": "6 * 7"}},
+        {"type": "tool_use", "id": "b", "name": "run_code", "input": {"code": "7 * 6"}},
+        {"type": "tool_use", "id": "c", "name": "web_search", "input": {"query": "x"}},
+    ]
+    done = run_cli(
+        "tool", "call", "--local", "--name", "calc", "--output-dir", str(tmp_path), stdin=json.dumps(calls)
+    )
+    assert done.returncode == 0, done.stderr
+    first, second, third = json.loads(done.stdout)
+    assert (first["text"], "warnings" in first) == ("42", False)
+    assert (second["text"], second["warnings"]) == ("42", ["tool 'run_code' was taken as 'calc'."])
+    assert third["status"] == "invalid" and "the only tool here is 'calc'" in third["error"]["value"]
 
 
 @pytest.mark.timeout(240)

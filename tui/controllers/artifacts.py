@@ -7,8 +7,9 @@ from pathlib import Path
 from textual.app import App
 from textual.screen import ModalScreen
 
-from ..core.artifacts import Artifact, artifacts_of, existing, save_plan, target_from_input, write_plan
+from ..core.artifacts import Artifact, artifacts_of
 from ..core.records import ExecutionRecord
+from ..core.saving import existing, save_plan, target_from_input, write_plan
 from ..screens.artifacts import ArtifactsScreen
 from ..screens.chart import ChartScreen
 from ..screens.confirm import ConfirmScreen

@@ -14,36 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Fence info words (lower-cased) -> runtime language. Anything else is not runnable.
-TAG_LANGUAGES = {
-    "python": "python",
-    "py": "python",
-    "python3": "python",
-    "py3": "python",
-    "ipython": "python",
-    "ipython3": "python",
-    "pycon": "python",
-    "javascript": "javascript",
-    "js": "javascript",
-    "node": "javascript",
-    "nodejs": "javascript",
-    "mjs": "javascript",
-    "jsx": "javascript",
-    "typescript": "typescript",
-    "ts": "typescript",
-    "tsx": "typescript",
-    "deno": "typescript",
-    "bash": "bash",
-    "sh": "bash",
-    "shell": "bash",
-    "zsh": "bash",
-    "shell-script": "bash",
-    "r": "r",
-    "rscript": "r",
-    "splus": "r",
-    "java": "java",
-    "jshell": "java",
-}
+from ..common import languages
 
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _TAG = re.compile(r"[A-Za-z0-9_+#-]+")
@@ -66,10 +37,11 @@ class CodeBlock:
 
 
 def language_for_tag(tag: str, default: str | None = "python") -> str | None:
-    """The runtime language of a fence's info word; `default` for an untagged fence."""
+    """The runtime language of a fence's info word (`tui.common.languages`: names, aliases and
+    fence tags such as `pycon`); `default` for an untagged fence; None when it is no language."""
     if not tag:
         return default
-    return TAG_LANGUAGES.get(tag.lower())
+    return languages.for_fence_tag(tag)
 
 
 def _info_tag(info: str) -> str:

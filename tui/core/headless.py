@@ -1,9 +1,14 @@
-"""`e2b-workbench run`: one piece of code through the SDK, output streamed to a terminal."""
+"""`e2b-workbench run`: one piece of code through the SDK, output streamed to a terminal.
+
+Tracebacks name the script: IPython calls the code it ran `Cell In[1]`; when the code is a
+file, the frame headers say `File plot.py:3` instead (the line numbers are the file's, as
+the code runs as it is). Image results are saved by `saving.ImageSaver`.
+"""
 
 from __future__ import annotations
 
-import base64
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -11,63 +16,19 @@ from typing import TextIO
 from e2b_code_interpreter import AsyncSandbox
 from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage, Result
 
+from .charts import chart_summary
 from .deadline import run_code_within
+from .saving import ImageSaver
 
-EXTENSIONS = {
-    ".py": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".ts": "typescript",
-    ".r": "r",
-    ".java": "java",
-    ".jsh": "java",
-    ".sh": "bash",
-    ".bash": "bash",
-}
-IMAGE_FORMATS = (("png", "png"), ("jpeg", "jpg"), ("svg", "svg"))
-
-
-def language_for(path: str, explicit: str | None) -> str:
-    """The language to run a file in: --language, else its extension, else python."""
-    if explicit:
-        return explicit
-    return EXTENSIONS.get(Path(path).suffix.lower(), "python")
-
-
-class ImageSaver:
-    """Saves every image result under a stable name: STEM-N.EXT, N counting images."""
-
-    def __init__(self, folder: Path, stem: str):
-        self.folder = folder
-        self.stem = stem
-        self.count = 0
-        self.saved: list[Path] = []
-
-    def save(self, result: Result) -> list[Path]:
-        paths = []
-        for field, ext in IMAGE_FORMATS:
-            value = getattr(result, field, None)
-            if not value:
-                continue
-            self.count += 1
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / f"{self.stem}-{self.count}.{ext}"
-            data = value.encode() if field == "svg" else base64.b64decode(value)
-            path.write_bytes(data)
-            paths.append(path)
-        self.saved.extend(paths)
-        return paths
+_CELL = re.compile(r"Cell In\[\d+\], line (\d+)")
 
 
 def describe_result(result: Result, saved: list[Path]) -> str:
     """The text a terminal shows for one result."""
     parts = [f"[image saved: {p}]" for p in saved]
     if result.chart is not None:
-        chart = result.chart
-        parts.append(
-            f"[chart: {chart.type.value if hasattr(chart.type, 'value') else chart.type}"
-            f"{' · ' + chart.title if chart.title else ''}]"
-        )
+        summary = chart_summary(result.chart)
+        parts.append(f"[chart: {summary['type']}{' · ' + summary['title'] if summary['title'] else ''}]")
     if result.json is not None and not saved:
         parts.append(json.dumps(result.json, indent=2, ensure_ascii=False))
     elif result.markdown and not saved:
@@ -81,6 +42,11 @@ def describe_result(result: Result, saved: list[Path]) -> str:
     return "\n".join(parts)
 
 
+def name_cells(traceback: str, script: str) -> str:
+    """A Python traceback with IPython's `Cell In[1], line 3` said as `File script:3`."""
+    return _CELL.sub(lambda match: f"File {script}:{match.group(1)}", traceback)
+
+
 async def run_headless(
     sandbox: AsyncSandbox,
     code: str,
@@ -90,10 +56,12 @@ async def run_headless(
     timeout: float | None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    script: str | None = None,
 ) -> tuple[Execution, ImageSaver]:
     """Run `code`, streaming stdout/stderr as they come and results as they arrive.
 
     `timeout` (0: none) fires on time: it is bounded here, not by the SDK (see deadline).
+    `script` is the name tracebacks give the code (python), instead of `Cell In[n]`.
     """
     saver = ImageSaver(save_dir, stem)
 
@@ -112,6 +80,8 @@ async def run_headless(
 
     def on_error(error: ExecutionError) -> None:
         trace = error.traceback.rstrip()
+        if script and language == "python":
+            trace = name_cells(trace, script)
         if trace:
             err.write(trace + "\n")
         last = trace.splitlines()[-1] if trace else ""

@@ -11,7 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TabbedContent, TabPane
 
-from ..core.artifacts import Artifact, chart_parts, chart_summary
+from ..core.artifacts import Artifact
+from ..core.charts import chart_parts, describe_chart
 from ..widgets.artifacts import ArtifactAction, ChartPartView
 
 
@@ -36,7 +37,7 @@ class ChartScreen(ModalScreen[None]):
         chart = self.artifact.chart
         assert chart is not None
         with Vertical(classes="chart-view"):
-            yield Label(f"{self.artifact.name} · {chart_summary(chart)}", classes="dialog-title")
+            yield Label(f"{self.artifact.name} · {describe_chart(chart)}", classes="dialog-title")
             if not self.parts:
                 yield Static("This chart has no parts that can be drawn; s saves its JSON.", classes="dim")
             elif len(self.parts) == 1:

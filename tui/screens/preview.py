@@ -8,7 +8,8 @@ from textual.containers import Center, Middle, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ..core.artifacts import Artifact, Picture, picture_of
+from ..core.artifacts import Artifact
+from ..core.pictures import Picture, picture_of
 from ..widgets.artifacts import GRAPHICS_MODES, ArtifactAction, image_widget
 
 

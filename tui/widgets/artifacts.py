@@ -20,7 +20,8 @@ from textual_image.widget import HalfcellImage, SixelImage, TGPImage
 from textual_image.widget import Image as AutoImage
 from textual_plotext import PlotextPlot
 
-from ..core.artifacts import Artifact, ChartPart, cell
+from ..core.artifacts import Artifact
+from ..core.charts import ChartPart, cell
 
 IMAGE_WIDGETS: dict[str, type[Widget]] = {
     "auto": AutoImage,

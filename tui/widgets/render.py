@@ -13,7 +13,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from ..core.artifacts import Artifact, picture_of
+from ..core.artifacts import Artifact
+from ..core.pictures import picture_of
 
 MAX_TABLE_ROWS = 20
 MAX_TABLE_COLUMNS = 12

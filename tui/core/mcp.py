@@ -1,4 +1,4 @@
-"""`e2b-workbench mcp`: a Model Context Protocol server over stdio.
+"""The Model Context Protocol server behind `e2b-workbench mcp` (`tui.cli.mcp`), over stdio.
 
 Tools: `run_code` (the same structured JSON result as `tui.core.tool`), and context
 management: `create_context`, `list_contexts`, `restart_context`, `remove_context`.
@@ -26,9 +26,10 @@ from e2b_code_interpreter.models import Context
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
-from .core.session import explain
-from .core.target import Target, TargetError, open_async_sandbox
-from .core.tool import (
+from .. import __version__
+from .errors import explain
+from .target import Target, TargetError, open_async_sandbox
+from .tool import (
     TOOL_DESCRIPTION,
     TOOL_NAME,
     InvalidArguments,
@@ -219,26 +220,17 @@ def build_server(workbench: Workbench) -> Server:
             return _tool_result({"error": str(err)}, True)
         except Exception as err:  # an SDK or network failure, said in a sentence
             log.warning("tool %s failed: %s", params.name, err)
-            return _tool_result({"error": explain(err)}, True)
+            return _tool_result({"error": str(explain(err))}, True)
         return _tool_result(result, params.name == TOOL_NAME and is_error(result))
 
     return Server(
         "e2b-workbench",
-        version=_version(),
+        version=__version__,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("e2b-workbench")
-    except PackageNotFoundError:
-        return "0"
 
 
 async def _serve(target: Target, limits: ToolLimits) -> None:
