@@ -1,0 +1,168 @@
+"""What envd's server streams need beyond connectrpc: hearing that the client left, and a channel.
+
+connectrpc notices a client that went away only when the stream yields its next message; a
+quiet command or watch would keep its listener (and, through back-pressure, its process)
+waiting until then. `disconnect_aware` wraps a connectrpc ASGI app so a stream can hear the
+`http.disconnect` the moment it arrives (`on_disconnect`), and `Channel` is the bounded queue
+between a producer (a process's output, a directory watch) and one listening stream: a slow
+listener slows the producer like a pipe would, and closing the channel wakes the listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+
+
+class Disconnect:
+    """Callbacks to run once when the client of the current request goes away."""
+
+    def __init__(self) -> None:
+        self.gone = False
+        self._callbacks: list[Callable[[], None]] = []
+
+    def add(self, callback: Callable[[], None]) -> None:
+        if self.gone:
+            callback()
+        else:
+            self._callbacks.append(callback)
+
+    def discard(self, callback: Callable[[], None]) -> None:
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+    def fire(self) -> None:
+        if self.gone:
+            return
+        self.gone = True
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+_current: contextvars.ContextVar[Disconnect | None] = contextvars.ContextVar("envd_disconnect", default=None)
+
+
+def current_disconnect() -> Disconnect:
+    """The disconnect signal of the request being served (a fresh, silent one outside a request)."""
+    return _current.get() or Disconnect()
+
+
+class disconnect_aware:  # noqa: N801 - used like a decorator
+    """An ASGI app (a class, so Starlette routes to it as an app) that publishes disconnects."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive, send) -> None:
+        signal = Disconnect()
+
+        async def receive_and_watch() -> dict:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                signal.fire()
+            return message
+
+        token = _current.set(signal)
+        try:
+            await self.app(scope, receive_and_watch, send)
+        finally:
+            _current.reset(token)
+            signal.fire()  # the request is over either way: release what waits on it
+
+
+class Closed:
+    """Returned by `Channel.get` once the channel is closed and empty."""
+
+
+class Timeout:
+    """Returned by `Channel.get` when nothing came within the timeout."""
+
+
+CLOSED = Closed()
+TIMEOUT = Timeout()
+
+
+class Channel(Generic[T]):
+    """A bounded FIFO for one event-loop producer and one consumer; `close` wakes both."""
+
+    def __init__(self, limit: int = 256):
+        self._items: deque[T] = deque()
+        self._limit = limit
+        self._readable = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+        self.closed = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    async def put(self, item: T) -> bool:
+        """Queue an item, waiting while the channel is full; False once it is closed."""
+        while len(self._items) >= self._limit and not self.closed:
+            self._writable.clear()
+            await self._writable.wait()
+        if self.closed:
+            return False
+        self._items.append(item)
+        self._readable.set()
+        return True
+
+    def put_nowait(self, item: T, drop_oldest: bool = True) -> bool:
+        """Queue without waiting; a full channel drops its oldest item (or refuses this one)."""
+        if self.closed:
+            return False
+        if len(self._items) >= self._limit:
+            if not drop_oldest:
+                return False
+            self._items.popleft()
+        self._items.append(item)
+        self._readable.set()
+        return True
+
+    def drain(self) -> list[T]:
+        items = list(self._items)
+        self._items.clear()
+        self._writable.set()
+        return items
+
+    async def get(self, timeout: float | None = None) -> T | Closed | Timeout:
+        """The next item; CLOSED when closed and empty; TIMEOUT after `timeout` seconds of quiet."""
+        while not self._items:
+            if self.closed:
+                return CLOSED
+            self._readable.clear()
+            if timeout is None:
+                await self._readable.wait()
+            else:
+                try:
+                    await asyncio.wait_for(self._readable.wait(), timeout)
+                except TimeoutError:
+                    if not self._items:
+                        return TIMEOUT
+        item = self._items.popleft()
+        if len(self._items) < self._limit:
+            self._writable.set()
+        return item
+
+    def close(self) -> None:
+        self.closed = True
+        self._readable.set()
+        self._writable.set()
+
+
+def keepalive_interval(headers: Any, default: float | None = None) -> float | None:
+    """Seconds between keepalive messages the client asked for (`Keepalive-Ping-Interval`)."""
+    value = headers.get("keepalive-ping-interval") if headers is not None else None
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        return default
+    return seconds if seconds and seconds > 0 else default
