@@ -17,6 +17,8 @@ import getpass
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
+NOT_A_DIRECTORY = "a parent in the path is a file, not a directory"
+
 
 class EnvdError(ConnectError):
     """A refusal: raised as is by the RPCs, answered as `{"code", "message"}` JSON by `/files`."""
@@ -60,7 +62,7 @@ def from_os_error(err: OSError, action: str, path: str) -> EnvdError:
     if code == errno.ENOENT:
         return not_found(f"{where}: no such file or directory")
     if code == errno.ENOTDIR:
-        return invalid(f"{where}: a component of the path is not a directory")
+        return invalid(f"{where}: {NOT_A_DIRECTORY}")
     if code == errno.EISDIR:
         return invalid(f"{where}: it is a directory")
     if code in (errno.EACCES, errno.EPERM):

@@ -24,9 +24,9 @@ from e2b.envd.filesystem import filesystem_pb as pb
 from protobuf import Oneof
 
 from .entries import entry_info
-from .errors import already_exists, from_os_error, invalid, not_found
+from .errors import NOT_A_DIRECTORY, already_exists, from_os_error, invalid, not_found
 from .paths import Users
-from .streams import CLOSED, TIMEOUT, current_disconnect, keepalive_interval
+from .streams import CLOSED, TIMEOUT, Deadline, current_disconnect, keepalive_interval
 from .watch import Watches
 
 
@@ -35,7 +35,7 @@ def _stat(path: str) -> pb.EntryInfo:
         return entry_info(path)
     except OSError as err:
         if err.errno == errno.ENOTDIR:
-            raise not_found(f"cannot stat '{path}': a component of the path is not a directory") from None
+            raise not_found(f"cannot stat '{path}': {NOT_A_DIRECTORY}") from None
         raise from_os_error(err, "cannot stat", path) from None
 
 
@@ -86,9 +86,7 @@ def _make_dir(path: str) -> pb.EntryInfo:
     except FileExistsError:
         if os.path.isdir(path):
             raise already_exists(f"directory '{path}' already exists") from None
-        raise invalid(f"cannot create directory '{path}': a parent of it is a file") from None
-    except NotADirectoryError:
-        raise invalid(f"cannot create directory '{path}': a parent of it is a file") from None
+        raise invalid(f"cannot create directory '{path}': {NOT_A_DIRECTORY}") from None
     except OSError as err:
         raise from_os_error(err, "cannot create directory", path) from None
     return entry_info(path)
@@ -172,10 +170,11 @@ class FilesystemService:
         gone = current_disconnect()
         gone.add(watch.events.close)
         interval = keepalive_interval(ctx.request_headers)
+        deadline = Deadline(ctx.timeout_ms)
         try:
             yield pb.WatchDirResponse(event=Oneof("start", pb.WatchDirResponse.StartEvent()))
             while True:
-                event = await watch.events.get(interval)
+                event = await deadline.next(watch.events, interval, f"the watch of '{path}'")
                 if event is CLOSED:
                     return
                 if event is TIMEOUT:

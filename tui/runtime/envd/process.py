@@ -9,15 +9,18 @@ failed). `Connect` follows a running process the same way from now on; `List`, `
 
 The table holds only processes this runtime started: a pid (or tag) it did not start is
 NOT_FOUND, so the RPCs can never list, signal or feed an arbitrary process of the machine.
-Each process leads its own session and process group, and a signal goes to the whole group,
-so `kill` takes the command's children with it. Every child asks Linux to kill it if the
-runtime dies (PR_SET_PDEATHSIG), and the runtime kills every group when it stops. Descriptors
-are not inherited: ours are close-on-exec (Python's default), and uvloop, which ignores
-`close_fds`, gets nothing else to leak.
+Each process leads its own session, and a signal goes to the whole session (its process
+group and any other group in it, like an interactive shell's jobs), so `kill` takes the
+command's children with it. Every child asks Linux to kill it if the
+runtime dies (PR_SET_PDEATHSIG), and the runtime kills every group when it stops. Processes
+are spawned with `subprocess.Popen(close_fds=True)` and awaited through a pidfd, not with the
+event loop's subprocess support: uvloop ignores `close_fds` and leaves inheritable copies of
+the child's stdio open in it, and a command must get stdin, stdout and stderr, nothing else.
 
 As on E2B, the stream's deadline (the SDK's `timeout`, sent as `connect-timeout-ms`) bounds
-the process itself: when it passes, the process group is killed; a client that disconnects
-early leaves the process running (`connect` finds it again). The default directory is the
+the process itself: when it passes, the stream ends with DEADLINE_EXCEEDED (the SDK's
+`TimeoutException`) and the process group is killed; a client that disconnects early leaves
+the process running (`connect` finds it again). The default directory is the
 sandbox user's home, the runtime's workspace; the environment is the runtime's, plus `envs`.
 Output is relayed as it comes; a listener that reads slowly slows the process like a full pipe
 would, and one that leaves stops receiving at once.
@@ -32,6 +35,8 @@ import logging
 import os
 import signal
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -43,7 +48,7 @@ from ..kernel import _die_with_parent
 from .errors import failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
 from .pty import child_setup, open_pty, set_size
-from .streams import CLOSED, TIMEOUT, Channel, current_disconnect, keepalive_interval
+from .streams import CLOSED, TIMEOUT, Channel, Deadline, current_disconnect, keepalive_interval
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +128,49 @@ async def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+async def wait_exit(process: subprocess.Popen) -> int:
+    """The exit status of a child, awaited on the loop through a pidfd (polled where none)."""
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):
+        while process.poll() is None:
+            await asyncio.sleep(0.05)
+        return process.returncode
+    try:
+        while process.poll() is None:
+            await _wait_fd(pidfd, False, [])  # readable once the process has exited
+    finally:
+        os.close(pidfd)
+    return process.returncode
+
+
+def _session_members(sid: int) -> list[int]:
+    """Processes of session `sid` that are not in process group `sid` (shell jobs, for one)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and int(fields[2]) != sid:  # session, not in the leader's group
+            found.append(int(entry.name))
+    return found
+
+
+def signal_session(sid: int, sig: int) -> None:
+    """Signal a session the runtime started: its leader's process group, then every other group
+    in it (an interactive shell puts each job in a group of its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(sid, sig)
+    if sys.platform.startswith("linux"):
+        for pid in _session_members(sid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+
+
 class Output:
     """One output descriptor of a process (stdout, stderr or a terminal's master side)."""
 
@@ -172,7 +220,7 @@ class Proc:
         self.pid = pid
         self.config = config
         self.tag = tag
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen | None = None
         self.master: int | None = None  # terminal's master side
         self.stdin: int | None = None  # write end of the stdin pipe
         self.outputs: list[Output] = []
@@ -202,9 +250,8 @@ class Proc:
                 self.listeners.discard(channel)
 
     def signal(self, sig: int) -> None:
-        """Signal the process's whole group (it leads its own)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, sig)
+        """Signal everything the process started: its session (it leads its own)."""
+        signal_session(self.pid, sig)
 
     def close_fds(self) -> None:
         for fd in (self.master, self.stdin):
@@ -279,16 +326,15 @@ class ProcessTable:
                 os.set_blocking(out_read, False)
                 os.set_blocking(err_read, False)
                 stdio = {
-                    "stdin": stdin_read if stdin_read is not None else asyncio.subprocess.DEVNULL,
+                    "stdin": stdin_read if stdin_read is not None else subprocess.DEVNULL,
                     "stdout": out_write,
                     "stderr": err_write,
                 }
                 preexec = _die_with_parent
                 new_session = True
             try:
-                process = await asyncio.create_subprocess_exec(
-                    config.cmd,
-                    *config.args,
+                process = subprocess.Popen(
+                    [config.cmd, *config.args],
                     cwd=cwd,
                     env=env,
                     start_new_session=new_session,
@@ -334,7 +380,7 @@ class ProcessTable:
         assert proc.process is not None
         pumps = [asyncio.create_task(out.pump()) for out in proc.outputs]
         try:
-            returncode = await proc.process.wait()
+            returncode = await wait_exit(proc.process)
             for out in proc.outputs:
                 out.process_exited()
             for result in await asyncio.gather(*pumps, return_exceptions=True):
@@ -395,7 +441,7 @@ class ProcessTable:
         """Last resort (atexit, from any thread): SIGKILL every process group."""
         for pid in list(self.procs):
             with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
+                signal_session(pid, signal.SIGKILL)
 
 
 class ProcessService:
@@ -411,10 +457,12 @@ class ProcessService:
         gone = current_disconnect()
         gone.add(channel.close)
         interval = keepalive_interval(ctx.request_headers)
+        deadline = Deadline(ctx.timeout_ms)
+        what = f"the stream of process {proc.pid}"
         try:
             yield wrap(event=_event(start=pb.ProcessEvent.StartEvent(pid=proc.pid)))
             while True:
-                event = await channel.get(interval)
+                event = await deadline.next(channel, interval, what)
                 if event is CLOSED:
                     return
                 if event is TIMEOUT:

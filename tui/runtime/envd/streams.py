@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
+
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
 
 T = TypeVar("T")
 
@@ -156,6 +160,36 @@ class Channel(Generic[T]):
         self.closed = True
         self._readable.set()
         self._writable.set()
+
+
+class Deadline:
+    """A stream's deadline (Connect's `connect-timeout-ms`), enforced by the server as connect-go does.
+
+    When it passes, the stream ends with DEADLINE_EXCEEDED, which the SDK raises as its
+    `TimeoutException`, whatever else was about to be sent (a command killed at that same
+    deadline must not look like a command that died by itself).
+    """
+
+    def __init__(self, timeout_ms: float | None):
+        self.at = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000
+
+    def left(self) -> float | None:
+        return None if self.at is None else self.at - time.monotonic()
+
+    def check(self, what: str) -> None:
+        if self.at is not None and time.monotonic() >= self.at:
+            raise ConnectError(Code.DEADLINE_EXCEEDED, f"{what} ran past the timeout the client set")
+
+    async def next(self, channel: Channel[T], keepalive: float | None, what: str) -> T | Closed | Timeout:
+        """The channel's next item, TIMEOUT when a keepalive is due; raises once the deadline is past."""
+        self.check(what)
+        left = self.left()
+        wait = keepalive
+        if left is not None:
+            wait = max(0.0, left) if keepalive is None else min(keepalive, max(0.0, left))
+        item = await channel.get(wait)
+        self.check(what)
+        return item
 
 
 def keepalive_interval(headers: Any, default: float | None = None) -> float | None:
