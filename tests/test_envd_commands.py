@@ -254,18 +254,26 @@ def test_commands_end_with_the_runtime(tmp_path, how):
         first_stdout(direct, "ready")
         group = sbx.commands.run("sleep 300 & echo child=$!; sleep 300", background=True)
         child = int(first_stdout(group, "child=").split("child=")[1].split()[0])
+        # a command that ended but left a child running in its session (`server &`)
+        orphan = int(sbx.commands.run("sleep 300 >/dev/null 2>&1 & echo $!").stdout)
+        assert alive(orphan)
         assert rt.proc is not None
         if how == "SIGTERM":
             rt.stop()
-            wait_for(lambda: not any(map(alive, (direct.pid, group.pid, child))), what="every command to end")
+            pids = (direct.pid, group.pid, child, orphan)
+            wait_for(lambda: not any(map(alive, pids)), what="every command and child to end")
         else:
             rt.proc.send_signal(signal.SIGKILL)
             rt.proc.wait()
             wait_for(lambda: not alive(direct.pid) and not alive(group.pid), what="direct children to die")
-            # a grandchild outlives a SIGKILLed runtime (documented); clean it up
+            # grandchildren outlive a SIGKILLed runtime (documented); clean them up
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group.pid, signal.SIGKILL)
-            wait_for(lambda: not alive(child), what="the grandchild to be cleaned up")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(orphan, signal.SIGKILL)
+            wait_for(
+                lambda: not alive(child) and not alive(orphan), what="the grandchildren to be cleaned up"
+            )
     finally:
         rt.stop()
 

@@ -8,22 +8,23 @@ failed). `Connect` follows a running process the same way from now on; `List`, `
 `StreamInput`, `CloseStdin`, `SendSignal` and `Update` (a terminal's size) act on it.
 
 The table holds only processes this runtime started: a pid (or tag) it did not start is
-NOT_FOUND, so the RPCs can never list, signal or feed an arbitrary process of the machine.
-Each process leads its own session, and a signal goes to the whole session (its process
-group and any other group in it, like an interactive shell's jobs), so `kill` takes the
-command's children with it. Every child asks Linux to kill it if the
-runtime dies (PR_SET_PDEATHSIG), and the runtime kills every group when it stops. Processes
-are spawned with `subprocess.Popen(close_fds=True)` and awaited through a pidfd, not with the
-event loop's subprocess support: uvloop ignores `close_fds` and leaves inheritable copies of
-the child's stdio open in it, and a command must get stdin, stdout and stderr, nothing else.
+NOT_FOUND, so the RPCs can never list, signal or feed an arbitrary process of the machine. Each
+process leads its own session, and a signal goes to the whole session (its process group and
+any other group in it, like an interactive shell's jobs), so `kill` takes the command's
+children with it. Every command gets a parent-death signal (PR_SET_PDEATHSIG: it dies with the
+runtime), and the runtime kills every session it started when it stops, also those whose leader
+ended but left something running (`server &`). Processes are spawned with
+`subprocess.Popen(close_fds=True)` and awaited through a pidfd, not with the event loop's
+subprocess support: uvloop ignores `close_fds` and leaves inheritable copies of the child's
+stdio open in it, and a command must get stdin, stdout and stderr, nothing else.
 
-As on E2B, the stream's deadline (the SDK's `timeout`, sent as `connect-timeout-ms`) bounds
-the process itself: when it passes, the stream ends with DEADLINE_EXCEEDED (the SDK's
-`TimeoutException`) and the process group is killed; a client that disconnects early leaves
-the process running (`connect` finds it again). The default directory is the
-sandbox user's home, the runtime's workspace; the environment is the runtime's, plus `envs`.
-Output is relayed as it comes; a listener that reads slowly slows the process like a full pipe
-would, and one that leaves stops receiving at once.
+As on E2B, the stream's deadline (the SDK's `timeout`, sent as `connect-timeout-ms`) bounds the
+process itself: when it passes, the stream ends with DEADLINE_EXCEEDED (the SDK's
+`TimeoutException`) and the process group is killed; a client that disconnects early leaves the
+process running (`connect` finds it again). The default directory is the sandbox user's home,
+the runtime's workspace; the environment is the runtime's, plus `envs`. Output is relayed as it
+comes; a listener that reads slowly slows the process like a full pipe would, and one that
+leaves stops receiving at once.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 READ_CHUNK = 64 * 1024
 EXIT_GRACE = 0.1  # seconds to keep reading output a process left behind it (terminal buffers)
 LISTENER_BACKLOG = 64  # events queued for one listener before the process waits for it
+LINGER_CHECK = 10.0  # seconds between checks that a lingering session is still there
 
 # Go's names for signals, which envd puts in the end event's status ("signal: killed")
 _GO_SIGNAL_NAMES = {
@@ -89,8 +91,11 @@ def end_event(returncode: int) -> pb.ProcessEvent:
         status = f"exit status {returncode}"
         end = pb.ProcessEvent.EndEvent(exit_code=returncode, exited=True, status=status)
     else:
-        sig = signal.Signals(-returncode)
-        status = f"signal: {_GO_SIGNAL_NAMES.get(sig, sig.name.lower())}"
+        try:
+            sig = signal.Signals(-returncode)
+            status = f"signal: {_GO_SIGNAL_NAMES.get(sig, sig.name.lower())}"
+        except ValueError:
+            status = f"signal: signal {-returncode}"
         end = pb.ProcessEvent.EndEvent(exit_code=-1, exited=False, status=status)
     if returncode != 0:
         end.error = status
@@ -175,8 +180,8 @@ def _with_death_signal(argv: list[str], env: dict[str, str]) -> tuple[list[str],
     return [setpriv, "--pdeathsig", "KILL", "--", *argv], None
 
 
-def _session_members(sid: int) -> list[int]:
-    """Processes of session `sid` that are not in process group `sid` (shell jobs, for one)."""
+def _session_members(sid: int, other_groups_only: bool = True) -> list[int]:
+    """Processes of session `sid` (by default only those outside process group `sid`: shell jobs)."""
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -186,9 +191,22 @@ def _session_members(sid: int) -> list[int]:
                 fields = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == sid and int(fields[2]) != sid:  # session, not in the leader's group
+        if int(fields[3]) == sid and not (other_groups_only and int(fields[2]) == sid):
             found.append(int(entry.name))
     return found
+
+
+def session_alive(sid: int, whole_session: bool) -> bool:
+    """Whether anything of a session is left: its leader's group, or (`whole_session`) any member."""
+    if whole_session and sys.platform.startswith("linux"):
+        return bool(_session_members(sid, other_groups_only=False))
+    try:
+        os.killpg(sid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def signal_session(sid: int, sig: int) -> None:
@@ -252,6 +270,7 @@ class Proc:
         self.config = config
         self.tag = tag
         self.process: subprocess.Popen | None = None
+        self.pty = False
         self.master: int | None = None  # terminal's master side
         self.stdin: int | None = None  # write end of the stdin pipe
         self.outputs: list[Output] = []
@@ -262,7 +281,7 @@ class Proc:
 
     @property
     def is_pty(self) -> bool:
-        return self.master is not None
+        return self.pty
 
     def info(self) -> pb.ProcessInfo:
         info = pb.ProcessInfo(config=self.config, pid=self.pid)
@@ -298,6 +317,10 @@ class ProcessTable:
     def __init__(self, users: Users):
         self.users = users
         self.procs: dict[int, Proc] = {}
+        # sessions whose leader ended while something of them still ran (`cmd &`): they are
+        # killed when the runtime stops, and forgotten once empty (their id could be reused)
+        self.lingering: dict[int, bool] = {}  # session id -> is a terminal's
+        self._pruner: asyncio.Task | None = None
 
     def find(self, selector: pb.ProcessSelector | None) -> Proc:
         match selector.selector if selector is not None else None:
@@ -390,6 +413,7 @@ class ProcessTable:
         shown = pb.ProcessConfig(cmd=config.cmd, args=list(config.args), envs=dict(config.envs), cwd=cwd)
         proc = Proc(process.pid, shown, request.tag if request.has_field("tag") else None)
         proc.process = process
+        proc.pty = master is not None
         proc.master = master
         proc.stdin = stdin_write
         if master is not None:
@@ -438,6 +462,18 @@ class ProcessTable:
             for channel in list(proc.listeners):
                 channel.close()
             proc.close_fds()
+        if session_alive(proc.pid, proc.pty):
+            self.lingering[proc.pid] = proc.pty
+            if self._pruner is None or self._pruner.done():
+                self._pruner = asyncio.create_task(self._prune())
+
+    async def _prune(self) -> None:
+        """Forget lingering sessions once empty (checked every few seconds while there are any)."""
+        while self.lingering:
+            await asyncio.sleep(LINGER_CHECK)
+            for sid, pty in list(self.lingering.items()):
+                if not session_alive(sid, pty):
+                    del self.lingering[sid]
 
     async def write_input(self, proc: Proc, data: pb.ProcessInput | None) -> None:
         match data.input if data is not None else None:
@@ -462,19 +498,24 @@ class ProcessTable:
             raise from_os_error(err, "cannot send input to process", str(proc.pid)) from None
 
     def shutdown(self) -> None:
-        """Kill every process group now (the runtime is stopping)."""
+        """Kill every session now, lingering ones included (the runtime is stopping)."""
         for proc in list(self.procs.values()):
             proc.signal(signal.SIGKILL)
             if proc.supervisor is not None:
                 proc.supervisor.cancel()
             proc.close_fds()
         self.procs.clear()
+        for sid in list(self.lingering):
+            signal_session(sid, signal.SIGKILL)
+        self.lingering.clear()
+        if self._pruner is not None:
+            self._pruner.cancel()
 
     def kill_all_now(self) -> None:
         """Last resort (atexit, from any thread): SIGKILL every process group."""
-        for pid in list(self.procs):
+        for sid in [*self.procs, *self.lingering]:
             with contextlib.suppress(OSError):
-                signal_session(pid, signal.SIGKILL)
+                signal_session(sid, signal.SIGKILL)
 
 
 class ProcessService:
