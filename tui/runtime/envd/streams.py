@@ -95,28 +95,43 @@ TIMEOUT = Timeout()
 
 
 class Channel(Generic[T]):
-    """A bounded FIFO for one event-loop producer and one consumer; `close` wakes both."""
+    """A bounded FIFO for one event-loop producer and one consumer; `close` wakes both.
+
+    Waits are bare futures (no task per wait, unlike `asyncio.wait_for`): a command's events
+    pass through here, and every loop turn saved is latency saved.
+    """
 
     def __init__(self, limit: int = 256):
         self._items: deque[T] = deque()
         self._limit = limit
-        self._readable = asyncio.Event()
-        self._writable = asyncio.Event()
-        self._writable.set()
+        self._getter: asyncio.Future | None = None
+        self._putters: deque[asyncio.Future] = deque()
         self.closed = False
 
     def __len__(self) -> int:
         return len(self._items)
 
+    def _wake_getter(self) -> None:
+        if self._getter is not None and not self._getter.done():
+            self._getter.set_result(None)
+
+    def _wake_putter(self) -> None:
+        while self._putters:
+            putter = self._putters.popleft()
+            if not putter.done():
+                putter.set_result(None)
+                return
+
     async def put(self, item: T) -> bool:
         """Queue an item, waiting while the channel is full; False once it is closed."""
         while len(self._items) >= self._limit and not self.closed:
-            self._writable.clear()
-            await self._writable.wait()
+            putter = asyncio.get_running_loop().create_future()
+            self._putters.append(putter)
+            await putter
         if self.closed:
             return False
         self._items.append(item)
-        self._readable.set()
+        self._wake_getter()
         return True
 
     def put_nowait(self, item: T, drop_oldest: bool = True) -> bool:
@@ -128,13 +143,14 @@ class Channel(Generic[T]):
                 return False
             self._items.popleft()
         self._items.append(item)
-        self._readable.set()
+        self._wake_getter()
         return True
 
     def drain(self) -> list[T]:
         items = list(self._items)
         self._items.clear()
-        self._writable.set()
+        while self._putters:
+            self._wake_putter()
         return items
 
     async def get(self, timeout: float | None = None) -> T | Closed | Timeout:
@@ -142,24 +158,31 @@ class Channel(Generic[T]):
         while not self._items:
             if self.closed:
                 return CLOSED
-            self._readable.clear()
-            if timeout is None:
-                await self._readable.wait()
-            else:
-                try:
-                    await asyncio.wait_for(self._readable.wait(), timeout)
-                except TimeoutError:
-                    if not self._items:
-                        return TIMEOUT
+            loop = asyncio.get_running_loop()
+            getter = self._getter = loop.create_future()
+            timer = None if timeout is None else loop.call_later(timeout, _expire, getter)
+            try:
+                await getter
+            finally:
+                self._getter = None
+                if timer is not None:
+                    timer.cancel()
+            if getter.result() is TIMEOUT and not self._items:
+                return TIMEOUT
         item = self._items.popleft()
-        if len(self._items) < self._limit:
-            self._writable.set()
+        self._wake_putter()
         return item
 
     def close(self) -> None:
         self.closed = True
-        self._readable.set()
-        self._writable.set()
+        self._wake_getter()
+        while self._putters:
+            self._wake_putter()
+
+
+def _expire(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(TIMEOUT)
 
 
 class Deadline:
