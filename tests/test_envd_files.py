@@ -420,6 +420,8 @@ def test_a_large_file_round_trips_byte_for_byte_in_bounded_memory(sandbox, runti
     download_s = time.monotonic() - start
     assert received == size and back.hexdigest() == digest.hexdigest()
     grown = (_vm(pid, "VmHWM") if can_reset else _vm(pid, "VmRSS")) - before
+    source.unlink()  # pytest keeps the last runs' temp dirs: do not keep 400 MB in them
+    (path / "big.bin").unlink()
     assert grown < 64 * MiB, f"the runtime grew by {grown / MiB:.0f} MiB moving {size // MiB} MiB"
     print(
         f"200 MiB: upload {upload_s:.2f} s, download {download_s:.2f} s, runtime RSS +{grown / MiB:.1f} MiB"

@@ -183,7 +183,7 @@ class App:
                 return
 
     def kill_all_now(self) -> None:
-        """Last resort (atexit / signal): SIGKILL every kernel and every command's process group."""
+        """Last resort (atexit / signal): SIGKILL every kernel and every session of a command or terminal."""
         self.envd.kill_all_now()
         if self.runtime is not None:
             self.runtime.kill_all_now()

@@ -51,10 +51,10 @@ class Envd:
         ]
 
     async def shutdown(self) -> None:
-        """The runtime stops: kill every process group, close every watch."""
+        """The runtime stops: kill every session it started, close every watch."""
         self.processes.shutdown()
         self.watches.shutdown()
 
     def kill_all_now(self) -> None:
-        """Last resort (atexit): SIGKILL every process group the runtime started."""
+        """Last resort (atexit): SIGKILL every session the runtime started."""
         self.processes.kill_all_now()

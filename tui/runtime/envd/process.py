@@ -20,7 +20,7 @@ stdio open in it, and a command must get stdin, stdout and stderr, nothing else.
 
 As on E2B, the stream's deadline (the SDK's `timeout`, sent as `connect-timeout-ms`) bounds the
 process itself: when it passes, the stream ends with DEADLINE_EXCEEDED (the SDK's
-`TimeoutException`) and the process group is killed; a client that disconnects early leaves the
+`TimeoutException`) and the session is killed; a client that disconnects early leaves the
 process running (`connect` finds it again). The default directory is the sandbox user's home,
 the runtime's workspace; the environment is the runtime's, plus `envs`. Output is relayed as it
 comes; a listener that reads slowly slows the process like a full pipe would, and one that
@@ -512,7 +512,7 @@ class ProcessTable:
             self._pruner.cancel()
 
     def kill_all_now(self) -> None:
-        """Last resort (atexit, from any thread): SIGKILL every process group."""
+        """Last resort (atexit, from any thread): SIGKILL every session, lingering ones too."""
         for sid in [*self.procs, *self.lingering]:
             with contextlib.suppress(OSError):
                 signal_session(sid, signal.SIGKILL)
