@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+from pathlib import Path
 
 import pytest
 from e2b import (
@@ -213,6 +214,24 @@ def test_no_descriptor_of_the_runtime_is_inherited(sandbox):
     listing = sandbox.commands.run("ls -l /proc/$$/fd; true").stdout
     descriptors = [line.split(" -> ")[0].split()[-1] for line in listing.splitlines()[1:]]
     assert descriptors == ["0", "1", "2"], listing
+
+
+def _listening_inode(port: int) -> str:
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    return fields[9]
+    raise AssertionError(f"no listening socket on port {port}")
+
+
+def test_kernels_do_not_inherit_the_listening_socket(sandbox, runtime_url):
+    """uvloop ignores close_fds: the runtime's socket must not be inheritable (it used to be)."""
+    inode = _listening_inode(int(runtime_url.split(":")[2].split("/")[0]))
+    kernel = int(sandbox.run_code("import os; os.getpid()").text)
+    held = {os.readlink(fd) for fd in Path(f"/proc/{kernel}/fd").iterdir() if fd.name.isdigit()}
+    assert f"socket:[{inode}]" not in held
 
 
 def test_tags_and_the_protobuf_encoding(runtime_url, runtime_cwd):
