@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,6 +92,15 @@ def runtime_url(runtime: LocalRuntime) -> str:
 def runtime_cwd(runtime: LocalRuntime) -> str:
     assert runtime.cwd
     return str(Path(runtime.cwd).resolve())
+
+
+@pytest.fixture
+def workdir(runtime_cwd: str) -> tuple[str, Path]:
+    """A fresh folder in the runtime's workspace (envd tests): (path relative to the home, absolute)."""
+    rel = f"t-{uuid.uuid4().hex[:10]}"
+    path = Path(runtime_cwd, rel)
+    path.mkdir()
+    return rel, path
 
 
 @pytest.fixture(scope="session")

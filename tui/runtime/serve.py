@@ -51,7 +51,7 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{bound_port}/{secret}"
     app = App(secret, cwd=cwd, spares=spares, prestart=prestart)
-    atexit.register(lambda: app.runtime.kill_all_now() if app.runtime else None)
+    atexit.register(app.kill_all_now)
     config = uvicorn.Config(
         app,
         lifespan="on",

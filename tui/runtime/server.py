@@ -1,4 +1,4 @@
-"""The HTTP face of the runtime: E2B's code-interpreter API as a small ASGI app.
+"""The HTTP face of the runtime: E2B's code-interpreter API and envd's API as one ASGI app.
 
 Every route lives under a random secret path segment (`/SECRET/execute`, ...), so the
 base URL is a capability: another local user who cannot read it cannot run code.
@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+from starlette.routing import Route, Router
+
+from .envd import Envd
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
 from .manager import ContextNotFound, InvalidRequest, Runtime
@@ -108,8 +114,27 @@ def _execute_request(payload: Any) -> tuple[str, str | None, str | None, dict[st
     return code, context_id, language, env
 
 
+class _Handlers:
+    """A Starlette route target: the App's handler for the request's method, with the App's errors.
+
+    A class instance, not a function, so Starlette passes it the raw ASGI scope (no Request
+    wrapper on the hot /execute path); a method without a handler gets the App's 404.
+    """
+
+    def __init__(self, app: App, **by_method: Callable[..., Awaitable[None]]):
+        self.app = app
+        self.by_method = by_method
+
+    async def __call__(self, scope: Scope, receive, send) -> None:
+        await self.app._serve(scope, receive, send, self.by_method.get(scope["method"]))
+
+
 class App:
-    """ASGI app; `runtime` is created at lifespan startup on the server's loop."""
+    """ASGI app; `runtime` is created at lifespan startup on the server's loop.
+
+    Behind the secret prefix, a Starlette router sends each route family to its handler: the
+    code interpreter's routes here, envd's (files, commands, terminals) to `envd`.
+    """
 
     def __init__(self, secret: str, cwd: str | None = None, spares: bool = True, prestart: bool = True):
         self.prefix = f"/{secret}"
@@ -117,6 +142,20 @@ class App:
         self.spares = spares
         self.prestart = prestart
         self.runtime: Runtime | None = None
+        # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
+        self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()))
+        self.router = Router(
+            routes=[
+                Route("/execute", _Handlers(self, POST=self._execute)),
+                Route("/health", _Handlers(self, GET=self._health)),
+                Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
+                Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
+                Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
+                *self.envd.routes(),
+            ],
+            redirect_slashes=False,
+            default=self._not_found,
+        )
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -137,10 +176,17 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def kill_all_now(self) -> None:
+        """Last resort (atexit / signal): SIGKILL every kernel and every session of a command or terminal."""
+        self.envd.kill_all_now()
+        if self.runtime is not None:
+            self.runtime.kill_all_now()
 
     async def _http(self, scope: Scope, receive, send) -> None:
         path: str = scope["path"]
@@ -149,46 +195,27 @@ class App:
             await _send_text(send, 403, "Forbidden: use the runtime's full base URL, secret path included.")
             return
         route = path[len(self.prefix) :].rstrip("/") or "/"
-        method = scope["method"]
+        await self.router({**scope, "path": route}, receive, send)
+
+    async def _not_found(self, scope: Scope, receive, send) -> None:
+        await self._serve(scope, receive, send, None)
+
+    async def _serve(
+        self, scope: Scope, receive, send, handler: Callable[..., Awaitable[None]] | None
+    ) -> None:
+        """Run a code-interpreter handler, answering its errors as the E2B server does."""
         runtime = self.runtime
         try:
             if runtime is None:
                 raise HTTPError(503, "The runtime is starting; try again in a moment.")
-            if route == "/execute" and method == "POST":
-                await self._execute(runtime, receive, send)
-                return
-            if route == "/health" and method == "GET":
-                await _send_json(send, 200, "OK")
-                return
-            if route == "/contexts":
-                if method == "GET":
-                    await _send_json(send, 200, runtime.list())
-                    return
-                if method == "POST":
-                    payload = _parse_json(await _read_body(receive), allow_empty=True)
-                    if not isinstance(payload, dict):
-                        raise HTTPError(
-                            422, 'The body must be a JSON object like {"language": "python", "cwd": "/tmp"}.'
-                        )
-                    ctx = await runtime.create_context(
-                        _optional_str(payload, "language"), _optional_str(payload, "cwd")
-                    )
-                    await _send_json(send, 200, ctx.to_json())
-                    return
-            parts = route.strip("/").split("/")
-            if len(parts) == 2 and parts[0] == "contexts" and method == "DELETE":
-                await runtime.remove(parts[1])
-                await _send_json(send, 200, None)
-                return
-            if len(parts) == 3 and parts[0] == "contexts" and parts[2] == "restart" and method == "POST":
-                await runtime.restart(parts[1])
-                await _send_json(send, 200, None)
-                return
-            raise HTTPError(
-                404,
-                f"No route {method} {route}. Routes: POST /execute, GET|POST /contexts, "
-                "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health.",
-            )
+            if handler is None:
+                raise HTTPError(
+                    404,
+                    f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health; envd: GET|POST /files, "
+                    "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
+                )
+            await handler(runtime, scope, receive, send)
         except HTTPError as err:
             await _send_text(send, err.status, err.message)
         except ContextNotFound as err:
@@ -202,7 +229,28 @@ class App:
         except ConnectionResetError:
             return
 
-    async def _execute(self, runtime: Runtime, receive, send) -> None:
+    async def _health(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        await _send_json(send, 200, "OK")
+
+    async def _list_contexts(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        await _send_json(send, 200, runtime.list())
+
+    async def _create_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        payload = _parse_json(await _read_body(receive), allow_empty=True)
+        if not isinstance(payload, dict):
+            raise HTTPError(422, 'The body must be a JSON object like {"language": "python", "cwd": "/tmp"}.')
+        ctx = await runtime.create_context(_optional_str(payload, "language"), _optional_str(payload, "cwd"))
+        await _send_json(send, 200, ctx.to_json())
+
+    async def _remove_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        await runtime.remove(scope["path_params"]["context_id"])
+        await _send_json(send, 200, None)
+
+    async def _restart_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        await runtime.restart(scope["path_params"]["context_id"])
+        await _send_json(send, 200, None)
+
+    async def _execute(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         code, context_id, language, env = _execute_request(_parse_json(await _read_body(receive)))
         ctx = runtime.context_for(context_id, language)
         run = runtime.submit(ctx, code, env)
@@ -255,7 +303,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(128)
-    sock.set_inheritable(True)
+    # not inherited (Python's default, said out loud): uvloop ignores close_fds, so an
+    # inheritable socket would leak into every kernel and command; uvicorn gets the object
+    sock.set_inheritable(False)
     return sock
 
 
