@@ -23,6 +23,7 @@ from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
 from .manager import ContextNotFound, InvalidRequest, Runtime
 
 MAX_BODY = 64 * 1024 * 1024
+FORBIDDEN_BODY_READ = 1024 * 1024  # of a request refused for want of the secret
 
 Scope = dict[str, Any]
 
@@ -191,7 +192,9 @@ class App:
     async def _http(self, scope: Scope, receive, send) -> None:
         path: str = scope["path"]
         if path != self.prefix and not path.startswith(self.prefix + "/"):
-            # no secret, no service (and no hint of what is behind it)
+            # no secret, no service (and no hint of what is behind it); a small body is read
+            # first, so a client still sending it gets the answer rather than a reset connection
+            await _discard_body(receive, FORBIDDEN_BODY_READ)
             await _send_text(send, 403, "Forbidden: use the runtime's full base URL, secret path included.")
             return
         route = path[len(self.prefix) :].rstrip("/") or "/"
@@ -292,6 +295,18 @@ async def _wait_disconnect(receive) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            return
+
+
+async def _discard_body(receive, limit: int) -> None:
+    """Read and drop up to `limit` bytes of the request body (all of it when it is smaller)."""
+    seen = 0
+    while seen <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body"):
             return
 
 
