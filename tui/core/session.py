@@ -316,11 +316,12 @@ async def _runtime_languages(url: str) -> tuple[list[str], str]:
     network error when nothing answers at `url`."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(f"{url.rstrip('/')}/languages")
+    if response.status_code != 200:
+        return list(
+            registry.NAMES
+        ), f"The runtime does not list its languages (HTTP {response.status_code}): all six are offered."
     try:
-        response.raise_for_status()
-        listed = response.json()
-        names = {item["name"] for item in listed if item.get("available")}
-    except (httpx.HTTPStatusError, ValueError, KeyError, TypeError, AttributeError) as err:
-        note = f"The runtime did not list its languages ({err}): all six are offered."
-        return list(registry.NAMES), note
+        names = {item["name"] for item in response.json() if item.get("available")}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return list(registry.NAMES), "The runtime's list of languages was unreadable: all six are offered."
     return [n for n in registry.NAMES if n in names], ""
