@@ -10,13 +10,15 @@ import asyncio
 import json
 import secrets
 import socket
+from pathlib import Path
 from typing import Any
 
 from .kernel import KernelStartError
-from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
+from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
 
 MAX_BODY = 64 * 1024 * 1024
+MAX_DEPTH = 64  # nesting of a request body (the protocol's bodies nest 2 deep)
 
 Scope = dict[str, Any]
 
@@ -71,14 +73,44 @@ async def _read_body(receive) -> bytes:
             return b"".join(chunks)
 
 
+def _too_deep(body: bytes) -> bool:
+    """Whether brackets nest deeper than MAX_DEPTH (counted outside strings), cheaply:
+    only bodies with that many opening brackets are scanned at all."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def _parse_json(body: bytes, allow_empty: bool = False) -> Any:
     if not body.strip():
         if allow_empty:
             return {}
         raise HTTPError(422, "The request body is empty; send a JSON object.")
+    if _too_deep(body):
+        raise HTTPError(
+            422, f"The request body nests deeper than {MAX_DEPTH} levels; send a flat JSON object."
+        )
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise HTTPError(422, f"The request body is not valid JSON: {err}.") from None
 
 
@@ -111,11 +143,21 @@ def _execute_request(payload: Any) -> tuple[str, str | None, str | None, dict[st
 class App:
     """ASGI app; `runtime` is created at lifespan startup on the server's loop."""
 
-    def __init__(self, secret: str, cwd: str | None = None, spares: bool = True, prestart: bool = True):
+    def __init__(
+        self,
+        secret: str,
+        cwd: str | None = None,
+        spares: bool = True,
+        prestart: bool = True,
+        workdir: Path | None = None,
+        owner: str = "",
+    ):
         self.prefix = f"/{secret}"
         self.cwd = cwd
         self.spares = spares
         self.prestart = prestart
+        self.workdir = workdir
+        self.owner = owner
         self.runtime: Runtime | None = None
 
     async def __call__(self, scope: Scope, receive, send) -> None:
@@ -129,7 +171,9 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.runtime = Runtime(self.cwd, spares=self.spares)
+                    self.runtime = Runtime(
+                        self.cwd, workdir=self.workdir, spares=self.spares, owner=self.owner
+                    )
                     if self.prestart:
                         await self.runtime.start()
                 except Exception as err:
@@ -160,6 +204,9 @@ class App:
             if route == "/health" and method == "GET":
                 await _send_json(send, 200, "OK")
                 return
+            if route == "/languages" and method == "GET":  # our extension: what this runtime runs
+                await _send_json(send, 200, describe())
+                return
             if route == "/contexts":
                 if method == "GET":
                     await _send_json(send, 200, runtime.list())
@@ -187,7 +234,7 @@ class App:
             raise HTTPError(
                 404,
                 f"No route {method} {route}. Routes: POST /execute, GET|POST /contexts, "
-                "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health.",
+                "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages.",
             )
         except HTTPError as err:
             await _send_text(send, err.status, err.message)
@@ -255,7 +302,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.listen(128)
-    sock.set_inheritable(True)
+    # never inheritable: a kernel (or anything user code starts) must not hold the port,
+    # nor accept the runtime's requests (uvicorn serves it in this process)
+    sock.set_inheritable(False)
     return sock
 
 
