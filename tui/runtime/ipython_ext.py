@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 DATA_MIME = "application/vnd.e2b.data+json"
@@ -91,6 +92,24 @@ def drain_fd_output() -> None:
             stream.flush()
 
 
+def safe_packer(default: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """A message packer that never loses a message to text it cannot encode.
+
+    jupyter_client's packer encodes with `surrogateescape`: `print('\\udcff')` goes out as a
+    raw 0xff byte (the runtime shows U+FFFD), but any other lone surrogate (`'\\ud800'`)
+    raises, and the whole chunk of output around it was lost. Those are sent as JSON
+    escapes instead; the runtime replaces them visibly.
+    """
+
+    def pack(obj: Any) -> bytes:
+        try:
+            return default(obj)
+        except ValueError:  # UnicodeEncodeError
+            return json.dumps(obj, default=str, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+    return pack
+
+
 def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
     raise RuntimeError(
         "input() is not supported: code runs without a terminal (no stdin). "
@@ -99,6 +118,10 @@ def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
 
 
 def load_ipython_extension(ip: Any) -> None:
+    session = getattr(getattr(ip, "kernel", None), "session", None)
+    if session is not None:  # shared by the shell and the output streams' thread
+        session.pack = safe_packer(session.pack)
+
     formatters = ip.display_formatter.formatters
     plain = formatters["text/plain"]
     plain.max_seq_length = 0  # never abbreviate long lists with '...'
@@ -155,6 +178,6 @@ def load_ipython_extension(ip: Any) -> None:
         from IPython.display import display
         from PIL import Image
 
-        Image.Image.show = lambda self, *a, **k: display(self)
+        Image.Image.show = lambda self, *a, **k: display(self)  # type: ignore[method-assign]
     except Exception:
         pass
