@@ -67,7 +67,7 @@ class Context:
         return {"id": self.id, "language": self.language, "cwd": self.cwd}
 
     async def kernel(self) -> Kernel:
-        assert self.kernel_task is not None
+        assert self.kernel_task is not None, "the context's kernel was never started"
         return await asyncio.shield(self.kernel_task)
 
 
@@ -105,12 +105,14 @@ class Runtime:
     # -- startup / shutdown -----------------------------------------------------
 
     async def start(self) -> None:
-        """Create the default contexts (python, and javascript when available)."""
+        """Create the default contexts (python, and javascript when available). Only
+        python's kernel starts now (the language nearly every first run uses); the others
+        start when their language is first used."""
         self._schedule_reaping()
         languages = available_languages()
         for language in ("python", "javascript"):
             if language in languages:
-                self._default_context(language)
+                self._default_context(language, start=language == "python")
 
     async def shutdown(self) -> None:
         self.closed = True
@@ -215,7 +217,7 @@ class Runtime:
         if ctx.removed or self.closed:
             return
         ctx.execution_count = 0
-        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        self._start_kernel(ctx)
 
     # -- contexts ---------------------------------------------------------------
 
@@ -227,19 +229,26 @@ class Runtime:
             raise InvalidRequest(f"cwd {cwd!r} is not an existing directory on the runtime's machine.")
         return str(path)
 
-    def _add_context(self, language: str, cwd: str, is_default: bool) -> Context:
+    def _add_context(self, language: str, cwd: str, is_default: bool, start: bool = True) -> Context:
         ctx = Context(language, cwd, is_default)
         self.contexts[ctx.id] = ctx
-        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        if start:
+            self._start_kernel(ctx)
         return ctx
 
-    def _default_context(self, language: str) -> Context:
+    def _start_kernel(self, ctx: Context) -> asyncio.Task[Kernel]:
+        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        return ctx.kernel_task
+
+    def _default_context(self, language: str, start: bool = True) -> Context:
         ctx_id = self.defaults.get(language)
         ctx = self.contexts.get(ctx_id) if ctx_id else None
         if ctx is None:  # first use, or the default was removed: make it (again)
             require(language)
-            ctx = self._add_context(language, self.cwd, is_default=True)
+            ctx = self._add_context(language, self.cwd, is_default=True, start=start)
             self.defaults[language] = ctx.id
+        elif start and ctx.kernel_task is None:  # listed since start-up, used now
+            self._start_kernel(ctx)
         return ctx
 
     def get(self, ctx_id: str) -> Context:
@@ -267,12 +276,13 @@ class Runtime:
         return ctx
 
     async def restart(self, ctx_id: str) -> None:
-        """Fresh kernel behind the same id and cwd; a running execution is ended."""
+        """Fresh state behind the same id and cwd: a warm spare swapped in (the old kernel
+        stops in the background); a running execution is ended."""
         ctx = self.get(ctx_id)
         old = ctx.kernel_task
         ctx.execution_count = 0
         ctx.notice = ""
-        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        self._start_kernel(ctx)
         if old is not None:
             self._spawn(self._retire(old))
         await ctx.kernel()
@@ -301,7 +311,10 @@ class Runtime:
                 "Give either context_id or language, not both: a context already has a language."
             )
         if context_id:
-            return self.get(context_id)
+            ctx = self.get(context_id)
+            if ctx.kernel_task is None:
+                self._start_kernel(ctx)
+            return ctx
         return self._default_context(normalize_language(language))
 
     # -- runs -------------------------------------------------------------------
@@ -324,7 +337,7 @@ class Runtime:
                     kernel = await ctx.kernel()
                 except KernelStartError as err:
                     run.emit(protocol.error_line("KernelStartError", str(err), ""))
-                    ctx.kernel_task = self._spawn(self._kernel_for(ctx))  # try again next run
+                    self._start_kernel(ctx)  # try again next run
                     return
                 except LanguageUnavailable as err:
                     run.emit(protocol.error_line("LanguageUnavailable", str(err), ""))
@@ -431,4 +444,4 @@ class Runtime:
                     f"{INTERRUPT_GRACE:g} s and was restarted: its state is fresh."
                 )
                 ctx.execution_count = 0
-                ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+                self._start_kernel(ctx)
