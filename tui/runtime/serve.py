@@ -101,6 +101,9 @@ def serve(
         http="httptools",
         loop=_event_loop(),
         timeout_graceful_shutdown=2,
+        # longer than any client keeps an idle connection: at uvicorn's default (5 s) a client
+        # reusing a connection the moment the server closed it got "connection closed"
+        timeout_keep_alive=75,
         server_header=False,
     )
     server = _Server(config)
