@@ -220,7 +220,7 @@ def test_garbage_on_a_kernels_sockets_never_leaves_the_context_broken(sandbox, c
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("language", ["python", "bash", "javascript"])
+@pytest.mark.parametrize("language", ["python", "bash", "javascript", "typescript", "r"])
 def test_twenty_contexts_at_once_start_in_bounded_time_and_health_answers(runtime_url, sandbox, language):
     needs(language)
     health: list[float] = []
@@ -247,7 +247,13 @@ def test_twenty_contexts_at_once_start_in_bounded_time_and_health_answers(runtim
             for future in futures:
                 made.append(future.result(timeout=300))
         took = time.monotonic() - t0
-        code = {"python": "print(1)", "bash": "echo 1", "javascript": "console.log(1)"}[language]
+        code = {
+            "python": "print(1)",
+            "bash": "echo 1",
+            "javascript": "console.log(1)",
+            "typescript": "console.log(1 as number)",
+            "r": "cat(1, '\\n')",
+        }[language]
         with ThreadPoolExecutor(20) as pool:
             outs = list(pool.map(lambda c: ok(sandbox.run_code(code, context=c, timeout=120)), made))
     finally:
