@@ -386,6 +386,19 @@ def test_python_lone_surrogates_keep_the_lines_around_them(sandbox):
     assert "x\ufffdy" in "".join(execution.logs.stderr)
 
 
+def test_fd_output_never_splits_a_character(sandbox):
+    """ipykernel decoded each 1000-byte read of fd 1 alone: 12 U+FFFD in 3000 'é'."""
+    execution = sandbox.run_code(
+        "import os, subprocess\n"
+        "os.write(1, ('a' + 'é' * 3000 + '\\n').encode())\n"
+        "subprocess.run(['printf', 'b' + 'ü' * 3000 + '\\n'])"
+    )
+    text = "".join(execution.logs.stdout)
+    assert execution.error is None
+    assert "\ufffd" not in text
+    assert text == "a" + "é" * 3000 + "\n" + "b" + "ü" * 3000 + "\n"
+
+
 def test_bash_lists_a_latin1_file_name_and_everything_else(sandbox, tmp_path):
     needs("bash")
     folder = tmp_path / "names"
