@@ -448,6 +448,27 @@ def test_idle_kernel_killed_the_next_run_says_it_was_replaced(sandbox, contexts)
     assert ok(again) == "1" and not again.logs.stderr
 
 
+@pytest.mark.timeout(180)
+def test_a_kernel_wedged_after_a_run_is_replaced_and_the_next_run_says_so(sandbox, contexts):
+    """Nothing waits forever: a kernel that stops answering the runtime's own silent request
+    (here the env-var revert after the run, which user code made spin in C holding the GIL)
+    is replaced, not left to hold every later run of its context."""
+    ctx = contexts()
+    hog = (
+        "import os, re\n"
+        "class Hog(dict):\n"
+        "    def pop(self, *args):\n"
+        "        re.match('(a*)*b', 'a' * 64)  # backtracks for hours, in C, holding the GIL\n"
+        "os.environ = Hog(os.environ)\n"
+        "print('started')"
+    )
+    first = sandbox.run_code(hog, context=ctx, envs={"WB_VAR": "1"}, timeout=120)
+    assert "started" in "".join(first.logs.stdout)
+    after = sandbox.run_code("print('alive')", context=ctx, timeout=120)
+    assert ok(after) == "alive"
+    assert "replaced" in "".join(after.logs.stderr)
+
+
 # -- 10: hostile request bodies ----------------------------------------------------------------------
 
 

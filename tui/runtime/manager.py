@@ -36,6 +36,7 @@ from .languages import (
 from .run import Run
 from .spares import SparePool
 
+NO_REPLY = "NoReply"  # Kernel.run_silent's ename when the kernel did not answer in time
 INTERRUPT_GRACE = 5.0  # a kernel that ignores an interrupt this long is restarted
 REAP_SECONDS = 10.0  # how often adopted orphans are reaped
 T = TypeVar("T")
@@ -360,6 +361,8 @@ class Runtime:
             if run.env:
                 apply, revert = env_snippets(ctx.language, run.env)
                 reply = await kernel.run_silent(apply)
+                if reply.get("ename") == NO_REPLY:  # wedged: it would hold every later run too
+                    await self._give_up(kernel, "it did not answer the run's env-var set-up (hung)")
                 if reply.get("status") != "ok":
                     if not kernel.alive:
                         self._report_death(ctx, kernel, run)
@@ -372,9 +375,22 @@ class Runtime:
                 await self._stream(ctx, kernel, run)
             finally:
                 if revert and kernel.alive:
-                    await kernel.run_silent(revert)
+                    reply = await kernel.run_silent(revert)
+                    if reply.get("ename") == NO_REPLY:
+                        ctx.notice = (
+                            f"The {ctx.language} kernel did not answer after the last run (hung) and was "
+                            "replaced: this context's state is fresh."
+                        )
+                        await self._give_up(kernel, "it did not answer after a run (hung)")
         finally:
             ctx.running_on = None
+
+    @staticmethod
+    async def _give_up(kernel: Kernel, why: str) -> None:
+        """Replace a wedged kernel (its death brings the context back) and wait until it is gone."""
+        kernel.give_up(why)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(kernel.died.wait()), 5.0)
 
     async def _stream(self, ctx: Context, kernel: Kernel, run: Run) -> None:
         watchdog: list[asyncio.TimerHandle] = []
