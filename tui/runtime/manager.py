@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import os
 import uuid
+import weakref
 from collections.abc import Awaitable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -91,6 +92,9 @@ class Runtime:
         self.contexts: dict[str, Context] = {}
         self.defaults: dict[str, str] = {}
         self.kernels: set[Kernel] = set()
+        # every kernel process not yet collected by the event loop's child watcher (a dropped
+        # kernel leaves `kernels` before its process has exited): never ours to reap
+        self._processes: weakref.WeakSet[Kernel] = weakref.WeakSet()
         self.closed = False
         self._background: set[asyncio.Task[Any]] = set()
         self.spares = SparePool(self._start_spare, self._spawn, self._drop_kernel, enabled=spares)
@@ -144,7 +148,9 @@ class Runtime:
 
     def _schedule_reaping(self) -> None:
         def reap() -> None:
-            processes.reap_orphans({k.pid for k in self.kernels if k.pid is not None})
+            processes.reap_orphans(
+                {k.pid for k in self._processes if k.pid is not None and not k.died.is_set()}
+            )
             if not self.closed:
                 self._reaper = asyncio.get_running_loop().call_later(REAP_SECONDS, reap)
 
@@ -156,6 +162,7 @@ class Runtime:
         spec = require(language)
         kernel = Kernel(spec, cwd, self.workdir, self.env, owner=self.owner)
         self.kernels.add(kernel)
+        self._processes.add(kernel)
         try:
             async with self._starting:
                 if self.closed:
