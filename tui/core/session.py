@@ -140,16 +140,22 @@ class Session:
 
     async def _open_local(self) -> None:
         if not self.url:
-            from ..runtime.launcher import LocalRuntime
-
-            # no default contexts: the app starts the ones it needs (see the `prestart` setting)
-            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
-            try:
-                self.url = await asyncio.to_thread(self.runtime.start)
-            except Exception as err:
-                raise SessionError(f"The local runtime failed to start: {err}") from err
+            self.url = await self._on_session_thread(self._start_runtime())
         self.sandbox = await self._on_session_thread(AsyncSandbox.create(debug=True, sandbox_url=self.url))
         self.languages, self.languages_note = await self._on_session_thread(_runtime_languages(self.url))
+
+    async def _start_runtime(self) -> str:
+        """Start the local runtime from the session thread, which lives as long as the session:
+        the runtime is told to die with the thread that started it (PR_SET_PDEATHSIG is per
+        thread), so a short-lived worker thread must not start it."""
+        from ..runtime.launcher import LocalRuntime
+
+        # no default contexts: the app starts the ones it needs (see the `prestart` setting)
+        self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
+        try:
+            return self.runtime.start()  # blocks this thread's loop: nothing else runs on it yet
+        except Exception as err:
+            raise SessionError(f"The local runtime failed to start: {err}") from err
 
     def close(self) -> None:
         """Blocking: cancel every run and wait for it, stop the runtime and its kernels, or
