@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 
+from .isolation.settings import Isolation
 from .processes import die_with_parent
 
 
@@ -32,8 +33,11 @@ class LocalRuntime:
         prestart: bool = True,
         start_timeout: float = 60.0,
         env: dict[str, str] | None = None,
+        isolation: Isolation | None = None,
     ):
         self.env = env
+        # isolated: everything runs in a bubblewrap sandbox whose home is isolation.workspace
+        self.isolation = isolation
         self.cwd = cwd
         self.spares = spares
         self.prestart = prestart
@@ -46,7 +50,9 @@ class LocalRuntime:
 
     def start(self) -> str:
         argv = [sys.executable, "-m", "tui.runtime", "--port", "0"]
-        if self.cwd:
+        if self.isolation is not None:
+            argv += self.isolation.argv()
+        elif self.cwd:
             argv += ["--cwd", str(self.cwd)]
         if not self.spares:
             argv.append("--no-spares")

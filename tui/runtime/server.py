@@ -11,6 +11,8 @@ import json
 import os
 import secrets
 import socket
+import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from .envd import Envd
+from .isolation.client import Sandbox
+from .isolation.settings import HOME, Isolation, base_env
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
@@ -176,6 +180,7 @@ class App:
         prestart: bool = True,
         workdir: Path | None = None,
         owner: str = "",
+        isolation: Isolation | None = None,
     ):
         self.prefix = f"/{secret}"
         self.cwd = cwd
@@ -184,13 +189,22 @@ class App:
         self.workdir = workdir
         self.owner = owner
         self.runtime: Runtime | None = None
-        # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
-        self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
+        # isolated: everything runs inside one sandbox, whose home is /home/user (the
+        # workspace); otherwise the sandbox user's home is the runtime's workspace
+        self.sandbox: Sandbox | None = None
+        self.env: dict[str, str] | None = None
+        if isolation is not None:
+            self.sandbox = Sandbox(isolation, (workdir or Path(tempfile.mkdtemp())) / "sandbox", owner)
+            self.env = base_env([os.path.dirname(sys.executable)])
+            self.envd = Envd(HOME, owner, sandbox=self.sandbox, base_env=self.env)
+        else:
+            self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
                 Route("/health", _Handlers(self, GET=self._health)),
                 Route("/languages", _Handlers(self, GET=self._languages)),
+                Route("/sandbox", _Handlers(self, GET=self._sandbox)),
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
@@ -211,8 +225,15 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    if self.sandbox is not None:
+                        await self.sandbox.start()
                     self.runtime = Runtime(
-                        self.cwd, workdir=self.workdir, spares=self.spares, owner=self.owner
+                        self.cwd,
+                        workdir=self.workdir,
+                        spares=self.spares,
+                        owner=self.owner,
+                        sandbox=self.sandbox,
+                        env=self.env,
                     )
                     if self.prestart:
                         await self.runtime.start()
@@ -224,6 +245,8 @@ class App:
                 await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()
+                if self.sandbox is not None:
+                    await self.sandbox.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -232,6 +255,8 @@ class App:
         self.envd.kill_all_now()
         if self.runtime is not None:
             self.runtime.kill_all_now()
+        if self.sandbox is not None:
+            self.sandbox.kill_now()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -259,7 +284,7 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages; "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages, GET /sandbox; "
                     "envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
@@ -279,6 +304,19 @@ class App:
 
     async def _health(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, "OK")
+
+    async def _sandbox(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: whether this sandbox is isolated, its network, home and limits."""
+        if self.sandbox is not None:
+            await _send_json(send, 200, self.sandbox.describe())
+            return
+        home = runtime.cwd
+        await _send_json(
+            send,
+            200,
+            {"isolated": False, "network": True, "home": home, "workspace": home, "ephemeral": False,
+             "backend": None, "limits": {"memory_mb": None, "processes": None, "cgroup": None}},
+        )
 
     async def _languages(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: every language the workbench knows, and whether this runtime runs it."""
