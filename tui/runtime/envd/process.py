@@ -56,7 +56,7 @@ from ..processes import OWNER_ENV, die_with_parent
 from .errors import failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
 from .pty import child_setup, open_pty, set_size
-from .storage import FileBackend, HostFiles
+from .storage import FileBackend, HostFiles, run
 from .streams import CLOSED, TIMEOUT, Channel, Deadline, current_disconnect, keepalive_interval
 
 log = logging.getLogger(__name__)
@@ -366,7 +366,7 @@ class ProcessTable:
 
     async def _cwd(self, config: pb.ProcessConfig) -> str:
         cwd = self.users.resolve(config.cwd if config.has_field("cwd") else "")
-        if not await self.files.is_dir(cwd):
+        if not await run(self.files.is_dir(cwd)):
             raise invalid(f"cwd '{cwd}' is not an existing directory")
         return cwd
 

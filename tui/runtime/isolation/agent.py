@@ -31,6 +31,7 @@ import errno
 import fcntl
 import json
 import os
+import queue
 import resource
 import select
 import signal
@@ -38,7 +39,6 @@ import socket
 import sys
 import termios
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from tui.runtime import fileops, inotify  # noqa: E402
 MAX_MESSAGE = 256 * 1024  # a message is at most this (replies are cut in parts below it)
 PART = 48 * 1024  # a list of entries is sent in parts of about this many bytes
 MAX_FDS = 4
+WORKER_THREADS = 8  # file operations at once
 PR_SET_DUMPABLE = 4
 
 
@@ -152,6 +153,9 @@ class Agent:
                     return  # the runtime is gone: so is the sandbox (PID 1 exits)
                 try:
                     self.handle(message, fds)
+                except Exception as err:  # noqa: BLE001 - PID 1 never dies of a request
+                    code = getattr(err, "errno", None) or errno.EIO
+                    send(self.sock, {"id": message.get("id"), "errno": code, "error": str(err)})
                 finally:
                     for fd in fds:
                         try:
@@ -187,7 +191,20 @@ class Agent:
         if len(stdio) == 1:
             stdio = stdio * 3
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as err:  # the sandbox's process limit, typically
+            os.close(report_r)
+            os.close(report_w)
+            send(
+                self.sock,
+                {
+                    "id": ident,
+                    "errno": err.errno or errno.EAGAIN,
+                    "error": f"cannot start a process: {err.strerror}",
+                },
+            )
+            return
         if pid == 0:
             os.close(report_r)
             _child(argv, env, cwd, stdio, tty, report_w)
@@ -251,7 +268,10 @@ class FileWorker:
         self.watching = threading.Lock()  # the inotify state, shared by requests and its reader
         self.inotify: inotify.Inotify | None = None
         self.watches: dict[int, inotify.Watch] = {}
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="files")
+        # its threads, started now: under the sandbox's process limit none could be started later
+        self.requests: queue.SimpleQueue[tuple[dict[str, Any], list[int]]] = queue.SimpleQueue()
+        for number in range(WORKER_THREADS):
+            threading.Thread(target=self.work, name=f"files-{number}", daemon=True).start()
 
     def send(self, message: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
         with self.sending:
@@ -265,7 +285,12 @@ class FileWorker:
             message, fds = receive(self.sock)
             if message is None:
                 return
-            self.pool.submit(self.serve, message, fds)
+            self.requests.put((message, fds))
+
+    def work(self) -> None:
+        while True:
+            message, fds = self.requests.get()
+            self.serve(message, fds)
 
     def serve(self, message: dict[str, Any], fds: list[int]) -> None:
         ident = message.get("id")
@@ -343,7 +368,12 @@ class FileWorker:
         with self.watching:
             if self.inotify is None:
                 self.inotify = inotify.Inotify()
-                threading.Thread(target=self.read_events, name="inotify", daemon=True).start()
+                try:
+                    threading.Thread(target=self.read_events, name="inotify", daemon=True).start()
+                except RuntimeError as err:  # no thread to be had: the sandbox's process limit
+                    self.inotify.close()
+                    self.inotify = None
+                    raise OSError(errno.EAGAIN, str(err)) from None
 
             def emit(name: str, kind: str, found: fileops.Entry | None) -> None:
                 self.send({"watch": ident, "name": name, "kind": kind, "entry": found})

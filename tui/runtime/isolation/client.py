@@ -37,7 +37,7 @@ from .. import fileops, inotify
 from ..fileops import Entry
 from ..processes import die_with_parent
 from . import bwrap, settings
-from .limits import CGroup
+from .limits import CGroup, sandbox_memory
 
 AGENT = Path(__file__).with_name("agent.py")
 BRIDGE = Path(__file__).with_name("bridge.py")
@@ -245,8 +245,10 @@ class Sandbox:
             self.cgroup = CGroup(
                 f"e2b-workbench-{secrets.token_hex(4)}",
                 self.isolation.processes,
-                self.isolation.memory_mb * 1024 * 1024,
+                sandbox_memory(self.isolation.memory_mb * 1024 * 1024),
             )
+            # for the guardian, should the runtime be killed outright
+            (self.folder / "cgroups").write_text("".join(f"{f}\n" for f in self.cgroup.folders))
         spawn_ours, spawn_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         files_ours, files_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         data_fds = {

@@ -8,17 +8,27 @@ Two mechanisms, the second only where it needs no setup:
   MemoryError). The kernel does not enforce `RLIMIT_NPROC` for root: a runtime run as root
   (whose sandbox's user is root outside, without any capability) needs the second one.
 - a cgroup of the sandbox's own, when the runtime may create one in its cgroup (root, or a
-  delegated cgroup v2 subtree): `pids.max` and the memory limit of the whole sandbox. It is
-  removed when the sandbox stops (and by the guardian when the runtime was killed).
+  delegated cgroup v2 subtree): `pids.max`, and a memory limit of the whole sandbox a quarter
+  above the per-process one (at least 256 MB more), so that one process that allocates too
+  much meets its own limit first (MemoryError, its state kept), and only many together meet
+  the sandbox's (the kernel's OOM killer ends one). It is removed when the sandbox stops (and
+  by the guardian when the runtime was killed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import time
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def sandbox_memory(per_process: int) -> int:
+    """The whole sandbox's memory limit (bytes) for a per-process limit (bytes)."""
+    return per_process + max(256 * 1024 * 1024, per_process // 4)
 
 
 def _own_cgroups() -> dict[str, str]:
@@ -100,12 +110,24 @@ class CGroup:
             with open(folder / "cgroup.procs", "w") as procs:
                 procs.write("0")
 
-    def remove(self) -> None:
-        """Remove the cgroup(s) once empty (a process still in it is killed first)."""
-        for folder in self.folders:
-            with contextlib.suppress(OSError):
-                for pid in (folder / "cgroup.procs").read_text().split():
-                    with contextlib.suppress(OSError):
-                        os.kill(int(pid), 9)
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+    def remove(self, wait: float = 5.0) -> None:
+        """Remove the cgroup(s) once empty (what is still in one is killed first)."""
+        deadline = time.monotonic() + wait
+        left = list(self.folders)
+        while left:
+            for folder in list(left):
+                with contextlib.suppress(OSError):
+                    for pid in (folder / "cgroup.procs").read_text().split():
+                        with contextlib.suppress(OSError):
+                            os.kill(int(pid), signal.SIGKILL)
+                try:
+                    folder.rmdir()
+                except FileNotFoundError:
+                    left.remove(folder)
+                except OSError:
+                    continue  # its processes are still exiting
+                else:
+                    left.remove(folder)
+            if not left or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
