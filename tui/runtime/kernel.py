@@ -68,6 +68,7 @@ LOG_NOISE = (
     "entry point",
 )
 PORT_TAKEN = ("Address already in use", "AddrInUse", "EADDRINUSE")
+V8_RESERVE_MB = 2048  # the least memory limit (RLIMIT_DATA) Deno's kernel starts under
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
@@ -272,10 +273,15 @@ class Kernel:
         if self.spec.transport == "tcp":
             ports = [info[name] for name in PORT_NAMES]
             argv = self.sandbox.bridge_argv(f"{self.inside}/kernel", ports, argv)
+        # V8 reserves about 2 GB of address space at start, which counts as data: below that
+        # Deno's kernel cannot start at all
+        memory = max(self.memory_mb, V8_RESERVE_MB) if self.spec.name in ("javascript", "typescript") else 0
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         try:
-            proc = await self.sandbox.spawn(argv, cwd=self.cwd, env=env, stdio=[null, write_end, write_end])
+            proc = await self.sandbox.spawn(
+                argv, cwd=self.cwd, env=env, stdio=[null, write_end, write_end], memory_mb=memory
+            )
         except BaseException:
             os.close(read_end)
             raise

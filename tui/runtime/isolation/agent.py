@@ -21,7 +21,8 @@ no site packages: it starts in a few milliseconds and trusts nothing in the sand
 - **Limits.** `RLIMIT_NPROC` is set here, inside the sandbox's user namespace: the kernel
   counts processes per user namespace, so it bounds the sandbox and nothing else (set on
   bubblewrap outside, it would count every process of the user). `RLIMIT_DATA` bounds each
-  process's memory (an allocation past it fails: Python raises MemoryError).
+  process's memory (an allocation past it fails: Python raises MemoryError); it is set in each
+  process the agent starts (the runtime may ask for more for one: V8 reserves 2 GB at start).
 """
 
 from __future__ import annotations
@@ -93,10 +94,15 @@ def receive(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
 # -- spawning --------------------------------------------------------------------------------
 
 
-def _child(argv: list[str], env: dict[str, str], cwd: str, stdio: list[int], tty: bool, report: int) -> None:
-    """Between fork and exec: a session of its own, the descriptors, the directory, default signals."""
+def _child(
+    argv: list[str], env: dict[str, str], cwd: str, stdio: list[int], tty: bool, report: int, data: int
+) -> None:
+    """Between fork and exec: a session of its own, the descriptors, the directory, default
+    signals, its memory limit."""
     try:
         os.setsid()
+        if data > 0:
+            resource.setrlimit(resource.RLIMIT_DATA, (data, data))
         high = [os.dup(fd) for fd in stdio]  # out of the way of 0, 1, 2 before placing them
         if tty:
             fcntl.ioctl(high[0], termios.TIOCSCTTY, 0)
@@ -125,7 +131,8 @@ def _child(argv: list[str], env: dict[str, str], cwd: str, stdio: list[int], tty
 class Agent:
     """PID 1: spawns on request, reaps everything, tells the runtime how its processes ended."""
 
-    def __init__(self, spawn_fd: int, files_fd: int):
+    def __init__(self, spawn_fd: int, files_fd: int, memory: int):
+        self.memory = memory  # each process's RLIMIT_DATA, unless its spawn says otherwise
         self.sock = socket.socket(fileno=spawn_fd)
         self.sock.set_inheritable(False)
         self.children: set[int] = set()  # the processes the runtime started and has not heard end
@@ -181,6 +188,7 @@ class Agent:
         env = {str(k): str(v) for k, v in (message.get("env") or {}).items()}
         cwd = str(message.get("cwd") or "/")
         tty = bool(message.get("tty"))
+        data = int(message.get("data") or self.memory)
         stdio = list(fds[:3])
         if not argv or len(stdio) not in (1, 3):
             send(
@@ -207,7 +215,7 @@ class Agent:
             return
         if pid == 0:
             os.close(report_r)
-            _child(argv, env, cwd, stdio, tty, report_w)
+            _child(argv, env, cwd, stdio, tty, report_w, data)
         os.close(report_w)
         with os.fdopen(report_r, "rb") as report:
             failure = report.read()
@@ -406,10 +414,8 @@ def main() -> None:
     not_dumpable()
     if processes > 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-    if memory > 0:
-        resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    Agent(spawn_fd, files_fd).run()
+    Agent(spawn_fd, files_fd, memory).run()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ What the sandbox sees (an allow-list: any path not named here does not exist ins
   folders, even when they live under the user's home (a pyenv Python), never the home itself;
 - `/home/user`: the workspace, the one writable place besides a private `/tmp` (and
   `/dev/shm`); `/run/e2b/kernels`: one directory per kernel (its connection file, sockets);
+  everything else is read-only, the folders bubblewrap makes (`/`, `/var`, `/home`) included;
 - its own `/proc` (its PID namespace: no process of the machine), a minimal `/dev`.
 
 Namespaces: user (the sandbox's uid 1000 is the runtime's user, without any capability),
@@ -201,6 +202,7 @@ def argv(
     out += ["--tmpfs", "/run", "--bind", kernels, settings.KERNELS, "--remount-ro", "/run"]
     out += ["--bind", tmp, settings.TMP, "--dir", "/var", "--symlink", "../tmp", "/var/tmp"]
     out += ["--bind", isolation.workspace, settings.HOME, "--chdir", settings.HOME]
+    out += ["--remount-ro", "/"]  # bubblewrap's own root (/, /var, /home, ...): nothing to write there
     out += ["--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", settings.HOME]
     out += ["--", *agent]
     return out

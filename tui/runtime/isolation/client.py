@@ -379,14 +379,17 @@ class Sandbox:
         env: dict[str, str],
         stdio: list[int],
         tty: bool = False,
+        memory_mb: int = 0,
     ) -> SandboxProcess:
         """Start `argv` inside, in a session of its own, with `stdio` as its stdin, stdout and
-        stderr (or one terminal for all three, made its controlling terminal when `tty`)."""
+        stderr (or one terminal for all three, made its controlling terminal when `tty`), and
+        `memory_mb` (by default the sandbox's) as its memory limit."""
         await self.ensure()
         assert self.spawner is not None
-        message, fds, _ = await self.spawner.request(
-            {"op": "spawn", "argv": argv, "cwd": cwd, "env": env, "tty": tty}, stdio
-        )
+        request = {"op": "spawn", "argv": argv, "cwd": cwd, "env": env, "tty": tty}
+        if memory_mb:
+            request["data"] = memory_mb * 1024 * 1024
+        message, fds, _ = await self.spawner.request(request, stdio)
         inner = message.get("pid")
         host = None
         for fd in fds:
