@@ -299,9 +299,9 @@ def markdown_text(
             head += f" · {step.duration:.2f} s"
         if step.started_at:
             head += f" · {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(step.started_at))}"
-        out += ["", head + "\n", _fence(step.code, step.language)]
+        out += [head + "\n", _fence(step.code, step.language)]
         if not step.has_original:
-            out.append("\n*(outputs not kept)*\n")
+            out.append("*(outputs not kept)*\n")
             continue
         k = 0
         blocks: list[str] = []
@@ -319,7 +319,7 @@ def markdown_text(
                 if trace:
                     block += "\n" + _fence(trace, "text")
                 blocks.append(block)
-        out += ["\n" + block for block in blocks]
+        out += blocks
     return "\n".join(out).rstrip("\n") + "\n", files.written
 
 
