@@ -6,9 +6,11 @@ import nbformat
 import pytest
 from textual.widgets import Input, Select, Static
 
+from tests.test_app_cloud import palette
 from tui.app import WorkbenchApp
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.screens.choice import ChoiceScreen
 from tui.screens.export import ExportScreen
 from tui.screens.fanout import FanOutScreen
 from tui.screens.replay import ReplayScreen
@@ -118,4 +120,31 @@ async def test_export_then_replay_from_the_app(runtime_url, home, tmp_path):
         assert "-stdout | hello there" in diff and "+stdout | hello <object object at 0x…>" in diff
         assert "not every step matched" in str(screen.query_one("#replay-summary").content)
         await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_fan_out_to_a_cloud_sandbox_beside_the_local_one(runtime_url, cloud, home):
+    app = make_app(runtime_url)  # the app on the local runtime; E2B_API_KEY set (the fake cloud)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await wait_ready(pilot)
+        await type_code(pilot, "import sys\nprint(sys.version_info[0])\n6 * 7")
+        await palette(pilot, "Fan out to another sandbox")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the choice")
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FanOutScreen), what="the fan-out view")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.result is not None, what="both lanes to end")
+        assert [lane.label.split(" · ")[0] for lane in screen.fanout.lanes][1] == "E2B cloud"
+        assert len(screen.query(".lane")) == 2
+        assert screen.result.all_same, screen.result.diffs
+        assert "All 2 lanes that ran produced the same output" in str(
+            screen.query_one("#fanout-summary").content
+        )
+        assert len(cloud.created()) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FanOutScreen), what="closing")
+        sandbox_id = screen.sandboxes[0].session.sandbox_id
+        await wait_until(
+            pilot, lambda: cloud.calls("DELETE", f"/sandboxes/{sandbox_id}"), what="the cloud sandbox killed"
+        )
         await quit_app(pilot)

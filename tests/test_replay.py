@@ -260,8 +260,10 @@ def test_normalised_comparison():
     two = Transcript([Chunk("stdout", "a\nb\n")], execution_count=2)
     assert compare(one, two).different == ["count"]
     assert compare(one, two, ignore_counts=True).same  # chunking does not count
-    marks = consensus([one, two, Transcript([Chunk("stdout", "a\nc\n")])]).marks
-    assert marks == [[], [], ["stdout"]]
+    other = Transcript([Chunk("stdout", "a\nc\n")])
+    assert consensus([one, two, other]).marks == [[], [], ["stdout"]]
+    # no two agree: there is no majority, every lane is marked
+    assert consensus([one, other]).marks == [["stdout"], ["stdout"]]
 
 
 def test_percent_files_and_unusable_input(tmp_path):

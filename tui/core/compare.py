@@ -177,7 +177,7 @@ class Consensus:
     """Fan-out: per lane, the parts where it differs from what most lanes produced."""
 
     marks: list[list[str]]  # marks[i]: the parts lane i differs in (empty: it agrees)
-    reference: int  # a lane whose output is the majority's in every part it can be
+    reference: int  # the lane with the fewest marks (the earliest on a tie): what diffs compare with
     diffs: list[str]  # diffs[i]: lane i against the reference lane ("" when the same)
 
     @property
@@ -186,8 +186,9 @@ class Consensus:
 
 
 def consensus(transcripts: Sequence[Transcript], ignore_counts: bool = True) -> Consensus:
-    """For each part, the value most lanes agree on (the earliest lane's on a tie); each lane is
-    marked with the parts where it differs from that."""
+    """For each part, the value most lanes agree on (the earliest group on a tie of groups); each
+    lane is marked with the parts where it differs from that. When no two lanes agree on a part,
+    there is no majority for it, and every lane is marked."""
     sigs = [signature(t, ignore_counts) for t in transcripts]
     marks: list[list[str]] = [[] for _ in sigs]
     for name in PARTS:
@@ -196,7 +197,10 @@ def consensus(transcripts: Sequence[Transcript], ignore_counts: bool = True) -> 
         for value in values:
             tally[value] = tally.get(value, 0) + 1
         best = max(tally.values(), default=0)
-        winner = next((v for v in values if tally[v] == best), None)
+        if best == 1 and len(values) > 1 and len(tally) > 1:
+            winner: Any = _NO_MAJORITY
+        else:
+            winner = next((v for v in values if tally[v] == best), None)
         for i, value in enumerate(values):
             if value != winner:
                 marks[i].append(name)
@@ -207,7 +211,10 @@ def consensus(transcripts: Sequence[Transcript], ignore_counts: bool = True) -> 
             diffs.append("")
             continue
         lines = difflib.unified_diff(
-            sigs[reference].lines(), sig.lines(), "majority", f"lane {i + 1}", lineterm="", n=1
+            sigs[reference].lines(), sig.lines(), f"lane {reference + 1}", f"lane {i + 1}", lineterm="", n=1
         )
         diffs.append("\n".join(lines))
     return Consensus(marks, reference, diffs)
+
+
+_NO_MAJORITY = object()

@@ -48,14 +48,15 @@ class FanOut:
         return all(lane.finished for lane in self.lanes)
 
     def compare(self) -> Consensus:
-        """Which lanes differ, in which parts (execution counts never count here)."""
-        ran = [lane for lane in self.lanes if lane.record is not None]
+        """Which lanes differ, in which parts (execution counts never count here). A lane that
+        could not run (no sandbox, no context) is marked `failed` and left out of the vote."""
+        ran = [lane for lane in self.lanes if lane.record is not None and lane.record.status != "failed"]
         found = consensus([transcript_of(lane.record) for lane in ran if lane.record is not None])
         marks: list[list[str]] = []
         diffs: list[str] = []
         for lane in self.lanes:
-            if lane.record is None:
-                marks.append(["not run"])
+            if lane not in ran:
+                marks.append(["failed"])
                 diffs.append("")
                 continue
             i = ran.index(lane)

@@ -61,7 +61,7 @@ def lane_body(lane: Lane, marks: list[str] | None) -> RenderableType:
     return Group(*parts)
 
 
-def lane_header(lane: Lane, marks: list[str] | None, reference: bool) -> Text:
+def lane_header(lane: Lane, marks: list[str] | None) -> Text:
     text = Text(lane.label, style="bold")
     record = lane.record
     if record is not None:
@@ -71,10 +71,12 @@ def lane_header(lane: Lane, marks: list[str] | None, reference: bool) -> Text:
     text.append("\n")
     if marks is None:
         text.append("…", style="dim")
+    elif marks == ["failed"]:
+        text.append("! could not run: left out of the comparison", style="bold yellow")
     elif marks:
         text.append(f"≠ differs in {', '.join(marks)}", style="bold red")
     else:
-        text.append("= same as the majority" if not reference else "= the majority", style="green")
+        text.append("= same as the majority", style="green")
     return text
 
 
@@ -86,7 +88,7 @@ class FanOutScreen(ModalScreen[None]):
     FanOutScreen .lane { width: 1fr; border: round $primary 50%; padding: 0 1; }
     FanOutScreen .lane.-differs { border: round $error; }
     FanOutScreen .lane.-same { border: round $success; }
-    FanOutScreen .lane-header { height: auto; border-bottom: hkey $primary 30%; }
+    FanOutScreen .lane-header { height: auto; margin: 0 0 1 0; }
     FanOutScreen .lane-body { height: auto; }
     FanOutScreen #fanout-summary { height: auto; }
     """
@@ -109,7 +111,7 @@ class FanOutScreen(ModalScreen[None]):
             with Horizontal(id="fanout-columns"):
                 for n, lane in enumerate(self.fanout.lanes):
                     with VerticalScroll(classes="lane", id=f"lane-{n}"):
-                        yield Static(lane_header(lane, None, False), classes="lane-header")
+                        yield Static(lane_header(lane, None), classes="lane-header")
                         yield Static(lane_body(lane, None), classes="lane-body")
             yield Label("Running…", id="fanout-summary")
 
@@ -133,16 +135,18 @@ class FanOutScreen(ModalScreen[None]):
         return [self.query_one(f"#lane-{n}", VerticalScroll) for n in range(len(self.fanout.lanes))]
 
     def refresh_lanes(self) -> None:
+        """While lanes run: repaint them; once all have ended, compare and mark them."""
         if self.result is not None:
             return
-        finished = self.fanout.finished
-        if finished:
+        if self.fanout.finished:
             self.result = self.fanout.compare()
             self._timer.stop()
+        self.redraw()
+
+    def redraw(self) -> None:
         for n, (lane, column) in enumerate(zip(self.fanout.lanes, self.columns(), strict=True)):
             marks = self.result.marks[n] if self.result else None
-            reference = self.result is not None and self.result.reference == n
-            column.query_one(".lane-header", Static).update(lane_header(lane, marks, reference))
+            column.query_one(".lane-header", Static).update(lane_header(lane, marks))
             column.query_one(".lane-body", Static).update(lane_body(lane, marks))
             if marks is not None:
                 column.set_class(bool(marks), "-differs")
@@ -151,14 +155,16 @@ class FanOutScreen(ModalScreen[None]):
             self.query_one("#fanout-summary", Label).update(self.summary(self.result))
 
     def summary(self, result: Consensus) -> Text:
-        if result.all_same:
-            return Text(f"All {len(self.fanout.lanes)} lanes produced the same output.", style="bold green")
+        lanes = list(zip(self.fanout.lanes, result.marks, strict=True))
+        failed = [lane.label for lane, marks in lanes if marks == ["failed"]]
         differing = [
-            f"{lane.label} ({', '.join(marks)})"
-            for lane, marks in zip(self.fanout.lanes, result.marks, strict=True)
-            if marks
+            f"{lane.label} ({', '.join(marks)})" for lane, marks in lanes if marks and marks != ["failed"]
         ]
-        return Text(f"Different from the majority: {'; '.join(differing)}", style="bold red")
+        said = f" Could not run: {', '.join(failed)}." if failed else ""
+        if not differing:
+            ran = len(lanes) - len(failed)
+            return Text(f"All {ran} lanes that ran produced the same output.{said}", style="bold green")
+        return Text(f"Different from the majority: {'; '.join(differing)}.{said}", style="bold red")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -109,8 +109,7 @@ class ReplayScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="replay"):
             yield Label(
-                "Replay — choose runs (Space), then F5: each step runs again in a fresh context and is "
-                "compared with its original",
+                "Replay — choose runs (Space), F5 runs them again in fresh contexts and compares each output",
                 classes="dialog-title",
             )
             with Vertical(id="replay-setup"):
@@ -130,8 +129,8 @@ class ReplayScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#replay-steps", DataTable)
-        for name in ("step", "verdict", "language", "from", "code"):
-            table.add_column(name, key=name)
+        for name, width in (("step", 5), ("verdict", 12), ("language", 10), ("from", 12), ("code", None)):
+            table.add_column(name, key=name, width=width)
 
     @property
     def picker(self) -> RunPicker:
