@@ -93,6 +93,19 @@ async def test_export_then_replay_from_the_app(runtime_url, home, tmp_path):
             "import sys\nprint('warn', file=sys.stderr)",
         ]
 
+        # the same runs, chosen from the history (with their outputs kept)
+        await pilot.press("alt+e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), what="the export dialog")
+        app.screen.query_one("#picker-source", Select).value = "history"
+        picker = app.screen.picker
+        await wait_until(
+            pilot, lambda: picker.source == "history" and len(picker.chosen()) == 2, what="history"
+        )
+        assert all(step.has_original for step in picker.chosen())
+        assert picker.chosen()[0].transcript.results[0].text == "42"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), what="the dialog to close")
+
         # replay the log's runs in fresh contexts of this sandbox: every step matches
         await pilot.press("alt+r")
         await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay view")
