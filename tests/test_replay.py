@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from e2b_code_interpreter.models import Result
 
 from tui.core.compare import compare, consensus, normalise
 from tui.core.export import export_steps, format_for, json_text, main_language, notebook
@@ -218,12 +219,26 @@ def test_markdown_and_json_exports(recorded, tmp_path):
     assert [s.language for s in again] == [lang for lang, _code in RUNS]
 
 
-def test_multi_language_notebook_uses_the_main_language_kernel():
-    steps = [Step("echo 1", "bash"), Step("print(1)", "python"), Step("echo 2", "bash")]
+def test_multi_language_notebook_uses_the_main_language_kernel(tmp_path):
+    plot = Result(extra={"application/vnd.plotly.v1+json": {"data": []}, "text/x-odd": {"n": 1}})
+    steps = [
+        Step("echo 1", "bash"),
+        Step("print(1)", "python", Transcript([plot], execution_count=1)),
+        Step("echo 2", "bash"),
+    ]
     assert main_language(steps) == "bash"
-    nb = notebook(steps)
+    nb = notebook(steps)  # validated: a non-text extra under a non-JSON type goes to the metadata
     assert nb.metadata.kernelspec.name == "bash"
     assert [c.metadata.vscode.languageId for c in nb.cells] == ["bash", "python", "bash"]
+    output = nb.cells[1].outputs[0]
+    assert output.data["application/vnd.plotly.v1+json"] == {"data": []}
+    assert output.metadata.e2b.extra == {"text/x-odd": {"n": 1}}
+    # read back: the extras are the result's again; cells never run have nothing to compare with
+    path = tmp_path / "mixed.ipynb"
+    path.write_text(nbformat.writes(nb))
+    loaded = load_steps(path)
+    assert loaded[1].transcript.results[0].extra == plot.extra
+    assert [s.has_original for s in loaded] == [False, True, False]
 
 
 def test_history_of_an_older_version_is_migrated(home, tmp_path):

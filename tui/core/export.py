@@ -24,6 +24,7 @@ Files are written atomically and privately (`common.files.atomic_write`).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from .transcript import Chunk, Event, error_to_wire, result_to_wire
 Format = Literal["ipynb", "markdown", "json"]
 FORMATS: dict[str, Format] = {".ipynb": "ipynb", ".md": "markdown", ".markdown": "markdown", ".json": "json"}
 FIELD_MIMES = {field: mime for mime, field in MIME_FIELDS.items()}
+_JSON_MIME = re.compile(r"^application/(.*\+)?json$")  # the MIME types a bundle holds as JSON (nbformat 4)
 
 # the kernel a notebook names for its main language (what JupyterLab offers to start)
 KERNELSPECS: dict[str, dict[str, str]] = {
@@ -110,7 +112,7 @@ def _bundle(result: Result) -> tuple[dict[str, Any], dict[str, Any]]:
         if wire.get(field) is not None:
             kept[field] = wire[field]
     for mime, value in (wire.get("extra") or {}).items():
-        if isinstance(value, str) or mime.endswith("json"):
+        if isinstance(value, str) or _JSON_MIME.match(mime):
             data[mime] = value
         else:
             kept.setdefault("extra", {})[mime] = value

@@ -255,8 +255,10 @@ def notebook_steps(text: str, name: str = "notebook") -> list[Step]:
         if not code.strip():
             continue
         meta = (cell.get("metadata") or {}).get("e2b") or {}
-        transcript = outputs_to_transcript(cell.get("outputs") or [], cell.get("execution_count"))
-        transcript.kept = not meta.get("outputs_not_kept", False)
+        outputs = cell.get("outputs") or []
+        transcript = outputs_to_transcript(outputs, cell.get("execution_count"))
+        never_run = cell.get("execution_count") is None and not outputs  # nothing to compare with
+        transcript.kept = not meta.get("outputs_not_kept", False) and not never_run
         error = transcript.error
         steps.append(
             Step(
