@@ -124,6 +124,19 @@ def test_javascript_runs_through_the_bridge(sbx: Sandbox):
         sbx.remove_code_context(ctx)
 
 
+HOME_CODE = {
+    "typescript": "const home: string = Deno.env.get('HOME') ?? ''; console.log(home)",
+    "r": "cat(Sys.getenv('HOME'), '\\n', sep = '')",
+    "java": 'System.out.println(System.getenv("HOME"));',
+}
+
+
+@pytest.mark.parametrize("language", sorted(HOME_CODE))
+def test_every_other_language_runs_inside(sbx: Sandbox, language: str):
+    require_language(language)
+    assert lines(sbx, HOME_CODE[language], language=language) == ["/home/user"]
+
+
 def test_files_write_read_and_list_under_home_and_tmp(sbx: Sandbox, workspace: Path):
     name = f"notes-{uuid.uuid4().hex[:8]}"
     sbx.files.write(f"{name}/a.txt", "from the SDK\n")
@@ -463,6 +476,50 @@ def test_every_process_of_the_sandbox_dies_with_a_killed_runtime(tmp_path: Path)
         assert not folder.exists(), "the runtime's private folder (kernel keys) was left behind"
     finally:
         rt.stop()
+
+
+def test_a_sandbox_that_died_is_started_again_and_says_so(tmp_path: Path):
+    """Its PID 1 killed (what a memory cgroup's OOM killer could do): every context hears that
+    its kernel died, and the next run, command or file operation gets a new sandbox."""
+    require_isolation()
+    rt = start_isolated(tmp_path / "home")
+    assert rt.proc is not None
+    try:
+        sbx = Sandbox.create(debug=True, sandbox_url=rt.url)
+        ctx = sbx.create_code_context()
+        assert sbx.run_code("x = 1; x", context=ctx).text == "1"
+        container = next(p for p in descendants(rt.proc.pid) if _cmdline(p).startswith(b"/usr/bin/bwrap"))
+        os.kill(container, signal.SIGKILL)
+        assert not wait_gone({container}, 10)
+        first = sbx.run_code("y = 2; y", context=ctx, timeout=120)
+        said = "".join(first.logs.stderr) + (first.error.value if first.error else "")
+        assert "died" in said, said  # this run, or the one before it, says the state is fresh
+        assert sbx.run_code("y + 1", context=ctx, timeout=120).text == "3"
+        assert sbx.commands.run("echo again").stdout == "again\n"
+        sbx.files.write("after.txt", "ok")
+        assert sbx.files.read("after.txt") == "ok"
+    finally:
+        stop_cleanly(rt)
+
+
+def test_the_isolate_setting_starts_an_isolated_runtime(tmp_path: Path, home):
+    """What the app does with `isolate = true`: its session's runtime is isolated, and says so."""
+    require_isolation()
+    import asyncio
+
+    from tui.core.session import Session
+    from tui.core.target import Target
+
+    session = Session(Target(mode="local", isolate=True, ephemeral=True))
+    try:
+        asyncio.run(session.open())
+        assert session.isolated is True
+        assert session.sandbox_info is not None and session.sandbox_info["ephemeral"] is True
+        workspace = Path(session.sandbox_info["workspace"])
+        assert workspace.is_dir()
+    finally:
+        session.close()
+    assert not workspace.exists(), "an ephemeral workspace outlived its sandbox"
 
 
 def _cmdline(pid: int) -> bytes:
