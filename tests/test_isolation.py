@@ -328,6 +328,20 @@ def test_network_flag_gives_the_network_back(tmp_path: Path, host_server):
         stop_cleanly(rt)
 
 
+def test_its_code_cannot_stop_the_sandbox_s_own_processes(sbx: Sandbox):
+    """PID 1 (the agent) ignores every signal from inside, SIGKILL included; the file worker can be
+    killed (one user), and the next file operation gets a new one."""
+    workers = "pgrep -f 'isolation/[a]gent.py' | grep -vx 1"
+    before = sbx.commands.run(workers).stdout.split()
+    done = sbx.commands.run(f"kill -9 1; kill -9 $({workers}); echo sent")
+    assert done.stdout.strip().endswith("sent")
+    sbx.files.write("after-kill.txt", "still here")
+    assert sbx.files.read("after-kill.txt") == "still here"
+    after = sbx.commands.run(workers).stdout.split()
+    assert before and after and not set(before) & set(after), (before, after)  # a new worker
+    assert sbx.commands.run("echo alive").stdout == "alive\n"  # and the same PID 1
+
+
 def test_host_processes_are_invisible_and_out_of_reach(sbx: Sandbox, isolated: LocalRuntime):
     assert isolated.proc is not None
     me, runtime = os.getpid(), isolated.proc.pid

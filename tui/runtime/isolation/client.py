@@ -216,6 +216,7 @@ class Sandbox:
         self.cgroup: CGroup | None = None
         self.generation = 0
         self._starting: asyncio.Task[None] | None = None
+        self._files_restart: asyncio.Task[None] | None = None
         self.closed = False
 
     # -- start and stop ------------------------------------------------------------------
@@ -309,6 +310,25 @@ class Sandbox:
             )
             self.kill_now()
             raise SandboxError(f"The isolated sandbox did not start: {detail}") from None
+
+    async def restart_file_worker(self) -> None:
+        """A new file worker, when the last one died while the sandbox lives on (its code can
+        kill it: they are one user; unlike PID 1, which it cannot)."""
+        if self._files_restart is None or self._files_restart.done():
+            self._files_restart = asyncio.ensure_future(self._restart_files())
+        await asyncio.shield(self._files_restart)
+
+    async def _restart_files(self) -> None:
+        assert self.spawner is not None
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            await self.spawner.request({"op": "files"}, [theirs.fileno()])
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.files.connect(Link(ours, self.files.event))
 
     def _bwrap_error(self) -> str:
         proc = self.proc
@@ -467,6 +487,7 @@ class SandboxFiles:
 
     def connect(self, link: Link) -> None:
         self.link = link
+        link.on_close = self.gone  # its watches end with it
 
     def event(self, message: dict[str, Any], fds: list[int]) -> None:
         for fd in fds:
@@ -497,6 +518,8 @@ class SandboxFiles:
 
     async def _ask(self, message: dict[str, Any]) -> tuple[Any, list[int]]:
         await self.sandbox.ensure()
+        if self.link is None or self.link.closed:  # the worker died (the sandbox's code killed it)
+            await self.sandbox.restart_file_worker()
         assert self.link is not None
         answer, fds, parts = await self.link.request(message)
         result = answer.get("ok")
