@@ -21,7 +21,7 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from .envd import Envd
-from .isolation.client import Sandbox
+from .isolation.client import PYTHON_VERSION, Sandbox
 from .isolation.settings import HOME, Isolation, base_env
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
@@ -195,7 +195,7 @@ class App:
         self.env: dict[str, str] | None = None
         if isolation is not None:
             self.sandbox = Sandbox(isolation, (workdir or Path(tempfile.mkdtemp())) / "sandbox", owner)
-            self.env = base_env([os.path.dirname(sys.executable)])
+            self.env = base_env([os.path.dirname(sys.executable)], PYTHON_VERSION)
             self.envd = Envd(HOME, owner, sandbox=self.sandbox, base_env=self.env)
         else:
             self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)

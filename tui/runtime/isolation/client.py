@@ -40,6 +40,7 @@ from . import bwrap, settings
 from .limits import CGroup, sandbox_memory
 
 AGENT = Path(__file__).with_name("agent.py")
+PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 BRIDGE = Path(__file__).with_name("bridge.py")
 MAX_MESSAGE = 256 * 1024
 START_TIMEOUT = 30.0
@@ -242,6 +243,11 @@ class Sandbox:
             folder.mkdir(parents=True, exist_ok=True)
             os.chmod(folder, mode)
         Path(self.isolation.workspace).mkdir(parents=True, exist_ok=True)
+        # where pip installs (on PYTHONPATH from the start: a folder made later would go unseen
+        # by a running kernel's import system until it cleared its caches)
+        site = Path(self.isolation.workspace, ".local", "lib", f"python{PYTHON_VERSION}", "site-packages")
+        with contextlib.suppress(OSError):
+            site.mkdir(parents=True, exist_ok=True)
         if self.cgroup is None and os.geteuid() == 0:
             self.cgroup = CGroup(
                 f"e2b-workbench-{secrets.token_hex(4)}",

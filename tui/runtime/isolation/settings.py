@@ -93,15 +93,27 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
 
 
 # The only variables of the runtime's environment that reach the sandbox: how text is encoded
-# and shown, and the time zone. Nothing else (no E2B_*, no API key, no token) gets in.
+# and shown, and the time zone. Nothing else (no E2B_*, no API key, no token, no PIP_INDEX_URL,
+# which can hold one) gets in.
 PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
 
+# Where `pip install` (and `%pip install`) puts packages: the sandbox's Python environment is
+# read-only inside, so they go to the home, as a user's installs do (kept with a kept workspace).
+USER_BASE = f"{HOME}/.local"
 
-def base_env(path_first: list[str] | None = None) -> dict[str, str]:
-    """The environment of the sandbox's processes (kernels, commands, terminals): an allow-list."""
+
+def user_site(python_version: str) -> str:
+    """The site-packages of USER_BASE for Python `X.Y` (on every process's PYTHONPATH)."""
+    return f"{USER_BASE}/lib/python{python_version}/site-packages"
+
+
+def base_env(path_first: list[str] | None = None, python_version: str = "") -> dict[str, str]:
+    """The environment of the sandbox's processes (kernels, commands, terminals): an allow-list,
+    plus what sends `pip install` to the home (`python_version`: the kernels' Python, X.Y)."""
     env = {
         "PATH": ":".join(
             [
+                *([f"{USER_BASE}/bin"] if python_version else []),
                 *(path_first or []),
                 "/usr/local/sbin",
                 "/usr/local/bin",
@@ -117,6 +129,8 @@ def base_env(path_first: list[str] | None = None) -> dict[str, str]:
         "SHELL": "/bin/bash",
         "LANG": "C.UTF-8",
     }
+    if python_version:
+        env.update(PYTHONUSERBASE=USER_BASE, PIP_PREFIX=USER_BASE, PYTHONPATH=user_site(python_version))
     for name in PASSED_THROUGH:
         value = os.environ.get(name)
         if value:
