@@ -606,6 +606,12 @@ def test_a_workspace_that_would_show_the_home_is_refused(tmp_path: Path):
     for folder in (str(Path.home()), "/"):
         done = run_cli("tool", "call", "--local", "--cwd", folder, stdin='{"code": "1"}', cwd=tmp_path)
         assert done.returncode == 2 and "would put your home" in done.stderr, done.stderr
+    # a folder of yours is never made ephemeral (removed at the end)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    done = run_cli("tool", "call", "--local", "--cwd", str(mine), "--ephemeral", stdin='{"code": "1"}', cwd=tmp_path)
+    assert done.returncode == 2 and "cannot be combined with --cwd" in done.stderr, done.stderr
+    assert mine.is_dir()
 
 
 def test_doctor_says_whether_isolation_works():

@@ -327,6 +327,12 @@ def isolation_for(target: Target) -> Any:
     problem = isolation_problem()
     if problem:
         raise IsolationUnavailable(problem)
+    if target.cwd and target.ephemeral:  # it would remove your folder at the end
+        raise TargetError(
+            "--ephemeral makes a new, temporary workspace: it cannot be combined with --cwd.",
+            "Leave out one of them.",
+            title="Workspace",
+        )
     ephemeral = target.ephemeral or (not target.cwd and not target.keep_workspace)
     if target.cwd:
         try:
