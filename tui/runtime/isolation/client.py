@@ -158,6 +158,10 @@ class Link:
                     self.loop.remove_writer(self.sock.fileno())
             except OSError as err:
                 self.pending.pop(ident, None)
+                if err.errno == errno.EMSGSIZE:  # this request only: the link is fine
+                    raise OSError(
+                        errno.E2BIG, f"the request is too large for the sandbox ({len(data)} bytes)"
+                    ) from None
                 self.close()
                 raise SandboxError(f"the sandbox is gone ({err.strerror})") from None
         return await future
