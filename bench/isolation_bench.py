@@ -9,7 +9,9 @@ the one that goes first alternating), so machine noise hits both alike.
    `http.client` connection (no SDK: less client noise). Added = isolated - unisolated.
 2. New context: `create_code_context()` until that context's first `run_code('1')` returns,
    with warm spares (the runtime's default) and cold (`spares=False`), `--context-wait` s apart.
-3. Start: `LocalRuntime.start()` until the URL, then until the first `run_code('1')` returns.
+3. Command: `commands.run("true")` until it returns (envd: spawned by the sandbox's agent
+   isolated, by the runtime through setpriv unisolated).
+4. Start: `LocalRuntime.start()` until the URL, then until the first `run_code('1')` returns.
 
 Run:  python bench/isolation_bench.py [--rounds 300] [--json out.json]
 """
@@ -113,6 +115,18 @@ def new_contexts(sides: dict[str, LocalRuntime], samples: int, wait: float) -> d
     return {name: summary(xs) | {"samples": xs} for name, xs in times.items()}
 
 
+def commands(sides: dict[str, LocalRuntime], rounds: int, warmup: int) -> dict:
+    sdks = {name: Sandbox.create(debug=True, sandbox_url=rt.url) for name, rt in sides.items()}
+    times: dict[str, list[float]] = {n: [] for n in sides}
+    for i in range(warmup + rounds):
+        for name in rotated(i, list(sides)):
+            started = now()
+            sdks[name].commands.run("true")
+            if i >= warmup:
+                times[name].append((now() - started) * 1000)
+    return {name: summary(xs) | {"samples": xs} for name, xs in times.items()}
+
+
 def starts(folder: Path, samples: int) -> dict:
     times: dict[str, dict[str, list[float]]] = {"url": {}, "first run": {}}
     for i in range(samples):
@@ -149,6 +163,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--context-samples", type=int, default=5)
     parser.add_argument("--context-wait", type=float, default=5.0)
+    parser.add_argument("--command-rounds", type=int, default=50)
     parser.add_argument("--start-samples", type=int, default=3)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
@@ -173,6 +188,8 @@ def main() -> int:
             say(f"new contexts: {args.context_samples} samples, {args.context_wait:g} s apart")
             report["context_warm"] = new_contexts(warm, args.context_samples, args.context_wait)
             report["context_cold"] = new_contexts(cold, args.context_samples, 0.0)
+            say(f"commands: {args.command_rounds} rounds")
+            report["command"] = commands(warm, args.command_rounds, 5)
         finally:
             for rt in opened:
                 with contextlib.suppress(Exception):
@@ -191,6 +208,7 @@ def main() -> int:
         )
     table("New context until its first run, warm spares", report["context_warm"])
     table("New context until its first run, cold (no spares)", report["context_cold"])
+    table('`commands.run("true")`', report["command"])
     table("Runtime start until its URL", report["start"]["url"])
     table("Runtime start until the first run returns", report["start"]["first run"])
     if args.json:
