@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import protocol
+from . import protocol, sandboxenv
 from .kernel import Kernel, KernelStartError
 from .languages import (
     LanguageUnavailable,
@@ -146,6 +146,7 @@ class Runtime:
         self.env = {
             k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"
         }
+        self.env = sandboxenv.active().process_env(self.env)  # its python first on PATH
 
     # -- startup / shutdown -----------------------------------------------------
 
@@ -186,6 +187,10 @@ class Runtime:
 
     async def _new_kernel(self, language: str, cwd: str) -> Kernel:
         spec = require(language)
+        if spec.prepare is not None:  # python: its sandbox environment is built (or says why not)
+            problem = await spec.prepare()
+            if problem:
+                raise KernelStartError(problem)
         kernel = Kernel(spec, cwd, self.workdir, self.env)
         self.kernels.add(kernel)
         try:

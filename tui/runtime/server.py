@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.routing import Route, Router
 
+from . import sandboxenv
 from .envd import Envd
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
@@ -151,6 +152,7 @@ class App:
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
+                Route("/environment", _Handlers(self, GET=self._environment)),  # our extension
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
@@ -168,6 +170,7 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    sandboxenv.active().start()  # built in the background: GET /environment follows it
                     self.runtime = Runtime(self.cwd, spares=self.spares)
                     if self.prestart:
                         await self.runtime.start()
@@ -176,6 +179,7 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                sandboxenv.active().cancel()
                 await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()
@@ -212,7 +216,7 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health; envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /environment; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -231,6 +235,10 @@ class App:
 
     async def _health(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         await _send_json(send, 200, "OK")
+
+    async def _environment(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        """The sandbox's Python environment: state (building, ready, failed), progress, error."""
+        await _send_json(send, 200, sandboxenv.active().status())
 
     async def _list_contexts(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         await _send_json(send, 200, runtime.list())

@@ -47,6 +47,7 @@ from connectrpc.request import RequestContext
 from e2b.envd.process import process_pb as pb
 from protobuf import Oneof
 
+from .. import sandboxenv
 from ..kernel import _die_with_parent
 from .errors import failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
@@ -358,7 +359,7 @@ class ProcessTable:
         if config is None or not config.cmd:
             raise invalid("the process to start needs a command (process.cmd)")
         cwd = self._cwd(config)
-        env = dict(os.environ)
+        env = sandboxenv.active().process_env(os.environ)  # the sandbox's python first on PATH
         env.update(config.envs)
         pty_size = request.pty.size if request.pty is not None else None
         if request.pty is not None and pty_size is None:
