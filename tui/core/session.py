@@ -36,7 +36,15 @@ from . import paths
 from .deadline import run_code_within
 from .errors import SessionError, WorkbenchError, explain, sandbox_gone
 from .records import ExecutionRecord
-from .target import KeepAlive, Mode, Target, close_cloud, create_cloud_async_sandbox, kill_sandbox
+from .target import (
+    KeepAlive,
+    Mode,
+    Target,
+    close_cloud,
+    create_cloud_async_sandbox,
+    kill_sandbox,
+    local_runtime,
+)
 
 T = TypeVar("T")
 
@@ -139,9 +147,7 @@ class Session:
 
     async def _open_local(self) -> None:
         if not self.url:
-            from ..runtime.launcher import LocalRuntime
-
-            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares)
+            self.runtime = local_runtime(self.target, prestart=True)
             try:
                 self.url = await asyncio.to_thread(self.runtime.start)
             except Exception as err:

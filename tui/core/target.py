@@ -45,6 +45,8 @@ class Target:
     domain: str | None = None
     keep: bool = False  # cloud: leave a sandbox we created running on close
     api_timeout: float | None = None  # cloud: seconds per call to E2B's API (None: the SDK's 60)
+    profile: str | None = None  # local: the sandbox environment's profile (None: the runtime's default)
+    python_env: str | None = None  # local: an existing Python environment used as it is
 
     @property
     def cloud(self) -> bool:
@@ -102,6 +104,8 @@ def make_target(
         envs=dict(config.envs),
         domain=config.domain,
         keep=keep,
+        profile=config.sandbox_profile,
+        python_env=config.python_env,
     )
 
 
@@ -268,6 +272,19 @@ def close_cloud(target: Target, sandbox_id: str, created: bool, keep: bool) -> s
 # -- opening ------------------------------------------------------------------------
 
 
+def local_runtime(target: Target, prestart: bool = False) -> Any:
+    """A LocalRuntime (not started) for `target`: its cwd, spares and sandbox environment."""
+    from ..runtime.launcher import LocalRuntime
+
+    return LocalRuntime(
+        cwd=target.cwd,
+        spares=target.spares,
+        prestart=prestart,
+        profile=target.profile,
+        python_env=target.python_env,
+    )
+
+
 @contextlib.contextmanager
 def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
     """A synchronous SDK sandbox for `target`; everything it started is stopped on exit.
@@ -287,12 +304,12 @@ def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
             if note:
                 print(f"e2b-workbench: {note}", file=sys.stderr)
         return
-    from ..runtime.launcher import LocalRuntime, RuntimeStartError
+    from ..runtime.launcher import RuntimeStartError
 
     if target.url:
         yield Sandbox.create(debug=True, sandbox_url=target.url)
         return
-    runtime = LocalRuntime(cwd=target.cwd, spares=target.spares, prestart=False)
+    runtime = local_runtime(target)
     try:
         try:
             url = runtime.start()
@@ -322,12 +339,12 @@ async def open_async_sandbox(target: Target | None = None) -> AsyncIterator[Asyn
             if note:
                 print(f"e2b-workbench: {note}", file=sys.stderr)
         return
-    from ..runtime.launcher import LocalRuntime, RuntimeStartError
+    from ..runtime.launcher import RuntimeStartError
 
     if target.url:
         yield await AsyncSandbox.create(debug=True, sandbox_url=target.url)
         return
-    runtime = LocalRuntime(cwd=target.cwd, spares=target.spares, prestart=False)
+    runtime = local_runtime(target)
     try:
         try:
             url = await asyncio.to_thread(runtime.start)

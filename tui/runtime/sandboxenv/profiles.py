@@ -81,7 +81,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("minimal", "what charts and DataFrames need (the tests use it)", _CORE, 300),
+        Profile("minimal", "what charts and DataFrames need; the tests use it", _CORE, 300),
         Profile(
             "default", "E2B's code-interpreter template without its heavy packages", _CORE + _TEMPLATE, 700
         ),
