@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.conftest import descendants, wait_gone
+from tests.conftest import SANDBOX_ENV_VARS, descendants, wait_gone
 
 pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ def server_params(tmp_path: Path) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "tui", "mcp", "--local", "--output-dir", str(tmp_path / "out"), "--cwd", str(tmp_path)],
-        env={"E2B_WORKBENCH_HOME": str(tmp_path / "home")},
+        env={"E2B_WORKBENCH_HOME": str(tmp_path / "home"), **SANDBOX_ENV_VARS},
         cwd=str(REPO),
     )
 

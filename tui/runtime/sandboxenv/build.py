@@ -32,6 +32,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -405,13 +407,14 @@ class Build:
                 self.retry,
                 "disk",
             )
-        if kind == "install" and _NETWORK.search(everything):
-            index = (
-                self.index_url
-                or os.environ.get("UV_DEFAULT_INDEX")
-                or os.environ.get("UV_INDEX_URL")
-                or (os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX)
-            )
+        index = (
+            self.index_url
+            or os.environ.get("UV_DEFAULT_INDEX")
+            or os.environ.get("UV_INDEX_URL")
+            or os.environ.get("PIP_INDEX_URL")
+            or DEFAULT_INDEX
+        )
+        if kind == "install" and (_NETWORK.search(everything) or _unreachable(index)):
             return BuildError(
                 f"could not reach the package index ({index}). Check the network connection, or point the "
                 f"build at a reachable mirror with --index-url URL (or {INDEX_URL_VAR}).\n  {detail}",
@@ -430,6 +433,20 @@ class Build:
             self.retry,
             "install",
         )
+
+
+def _unreachable(index: str) -> str:
+    """Why the package index cannot be reached ('' when it answers): pip, told not to retry,
+    only says it found no version of a package."""
+    if not index.startswith(("http://", "https://")):
+        return ""
+    try:
+        with urllib.request.urlopen(index, timeout=5):
+            return ""
+    except urllib.error.HTTPError:
+        return ""  # it answered
+    except (OSError, ValueError) as err:
+        return str(getattr(err, "reason", err))
 
 
 def _rewrite_paths(tmp: Path, final: Path) -> None:

@@ -99,7 +99,7 @@ class SandboxEnvironment:
             return f"{where} has no bin/python: give the folder of a virtual environment."
         said = _has_ipykernel(str(self.spec.python))
         if said:
-            return f"{where} cannot import ipykernel ({said}): install it with {self.spec.python} -m pip install ipykernel"
+            return f"{where} cannot import ipykernel ({said})"
         return ""
 
     # -- building -------------------------------------------------------------------
@@ -166,7 +166,9 @@ class SandboxEnvironment:
         """None once python kernels can start; else the sentence that says why not and what to do."""
         if not self.spec.managed:
             problem = await asyncio.to_thread(self.external_problem)
-            return f"Python cannot run: {problem}" if problem else None
+            if problem:
+                return f"Python cannot run: {problem}. Install it with: {self.spec.python} -m pip install ipykernel"
+            return None
         if self.spec.built:
             return None
         self.start()  # after a failure, this is the retry
