@@ -253,3 +253,85 @@ def test_env_create_without_a_reachable_index_says_why_and_how_to_retry(tmp_path
     assert not sandboxenv.EnvSpec(half, sandboxenv.get_profile("minimal")).built  # never taken as built
     shown = env_cli("show", "--profile", "minimal", root=root)
     assert "not built" in shown.stdout
+
+
+# -- the app: never blocked, says what is prepared and why python cannot run ------------------
+
+
+def sidebar_status(app) -> str:
+    from textual.widgets import Static
+
+    return str(app.main.sidebar.query_one("#sidebar-status", Static).content)
+
+
+@pytest.mark.timeout(240)
+async def test_app_says_why_python_cannot_run_when_its_environment_cannot_be_built(tmp_path, home):
+    from tui.app import WorkbenchApp
+    from tui.core.session import Session
+    from tui.demo import quit_app, wait_until
+
+    env = {
+        **os.environ,
+        **NO_RETRIES,
+        sandboxenv.ROOT_VAR: str(tmp_path / "envs"),
+        sandboxenv.INDEX_URL_VAR: NOWHERE,
+    }
+    with LocalRuntime(cwd=str(tmp_path), env=env, prestart=False, spares=False) as rt:
+        app = WorkbenchApp(session=Session(url=rt.url))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.main.ready, what="the session")  # at once: nothing waits
+            await wait_until(pilot, lambda: "Python cannot run" in sidebar_status(app), what="the reason")
+            text = sidebar_status(app)
+            assert "its sandbox environment (profile minimal) could not be built" in text
+            assert "could not reach the package index" in text
+            assert f"Retry with: {sandboxenv.ROOT_VAR}=" in text and f"--index-url {NOWHERE}" in text
+            assert text.startswith("Languages: ")  # the languages line stays
+            await quit_app(pilot)
+
+
+@pytest.mark.timeout(240)
+async def test_app_shows_the_environment_being_prepared_then_python_runs(tmp_path, home):
+    """A build waits while another process holds the environment's lock: a deterministic
+    'building' state, seen in GET /environment and in the app, which stays usable meanwhile."""
+    import fcntl
+
+    from tui.app import WorkbenchApp
+    from tui.core.session import Session
+    from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
+
+    root = tmp_path / "envs"
+    root.mkdir()
+    env = {**os.environ, sandboxenv.ROOT_VAR: str(root)}
+    with open(root / ".minimal-py3.11.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with LocalRuntime(cwd=str(tmp_path), env=env, prestart=False, spares=False) as rt:
+            app = WorkbenchApp(session=Session(url=rt.url))
+            async with app.run_test(size=(120, 40)) as pilot:
+                await wait_until(pilot, lambda: app.main.ready, what="the session")
+                await wait_until(
+                    pilot, lambda: "Preparing the sandbox environment" in sidebar_status(app), what="progress"
+                )
+                assert "(profile minimal): another process is building this environment" in sidebar_status(app)
+                status = environment(rt.url)
+                assert status["state"] == "building" and status["progress"]["phase"] == "waiting"
+                fcntl.flock(lock, fcntl.LOCK_UN)  # the runtime's build goes on
+                await wait_until(
+                    pilot, lambda: "Preparing" not in sidebar_status(app), timeout=180, what="the end of the build"
+                )
+                assert environment(rt.url)["state"] == "ready"
+                await wait_ready(pilot)
+                record = await run_and_wait(pilot, "import sys; print(sys.prefix)")
+                assert record.status == "ok"
+                assert str(root / "minimal-py3.11") in record.full_output()
+                await quit_app(pilot)
+
+
+def test_status_line_says_what_is_prepared_and_how_long_it_has_taken():
+    from tui.core.environment import EnvironmentStatus, describe
+
+    building = EnvironmentStatus(
+        "building", "default", "/e", {"phase": "installing", "message": "installing 125 packages", "elapsed_s": 12.3}
+    )
+    assert describe(building) == "Preparing the sandbox environment (profile default): installing 125 packages · 12 s"
+    ready = EnvironmentStatus("ready", "default", "/e")
+    assert describe(ready) == ""

@@ -14,10 +14,12 @@ to its ArtifactDialogs. Nothing here blocks the event loop: SDK calls are awaite
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from typing import cast
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -27,6 +29,7 @@ from textual.widgets import Footer, Header, TabbedContent, TextArea
 
 from ..actions import bindings
 from ..core.buffers import Buffer, BufferSet, context_for, first_buffer
+from ..core.environment import describe, fetch_environment
 from ..core.errors import WorkbenchError
 from ..core.history import HistoryEntry
 from ..core.records import ExecutionRecord
@@ -117,6 +120,25 @@ class MainScreen(Screen[None]):
         note = f"\n{session.languages_note}" if session.languages_note else ""
         self.sidebar.set_status(f"Languages: {languages}{note}")
         self._ensure_default_contexts()
+        if not cloud:  # the runtime may still be building python's environment: say so
+            self.watch_environment(f"Languages: {languages}{note}")
+
+    @work(group="environment", exclusive=True, exit_on_error=False)
+    async def watch_environment(self, status: str) -> None:
+        """Show the sandbox environment's build under the status until it is ready (or failed)."""
+        app = self.workbench
+        session = app.session
+        while session is app.session and not app.quitting:
+            found = await fetch_environment(session.url)
+            if found is None or not found.building:
+                if found is not None and found.failed:
+                    self.sidebar.set_status(f"{status}\n[b red]{escape(describe(found))}[/]")
+                    app.notify(describe(found), title="Sandbox environment", severity="error", timeout=30)
+                else:
+                    self.sidebar.set_status(status)
+                return
+            self.sidebar.set_status(f"{status}\n[b]{escape(describe(found))}[/]")
+            await asyncio.sleep(0.5)
 
     def _session_failed(self, err: WorkbenchError) -> None:
         app = self.workbench
