@@ -22,7 +22,8 @@ As on E2B, the stream's deadline (the SDK's `timeout`, sent as `connect-timeout-
 process itself: when it passes, the stream ends with DEADLINE_EXCEEDED (the SDK's
 `TimeoutException`) and the session is killed; a client that disconnects early leaves the
 process running (`connect` finds it again). The default directory is the sandbox user's home,
-the runtime's workspace; the environment is the runtime's, plus `envs`. Output is relayed as it
+the runtime's workspace; the environment is the runtime's with the sandbox's Python environment
+first on PATH (sandboxenv), plus `envs`. Output is relayed as it
 comes; a listener that reads slowly slows the process like a full pipe would, and one that
 leaves stops receiving at once.
 """
