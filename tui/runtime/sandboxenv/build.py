@@ -244,10 +244,14 @@ class Build:
             )
 
     def _choose_installer(self) -> tuple[str, str | None]:
-        uv = uv_binary()
-        if self.installer == "pip" or uv is None:
-            return "pip", None
-        return "uv", uv
+        uv = None if self.installer == "pip" else uv_binary()
+        if uv is None and self.installer == "uv":
+            raise BuildError(
+                "uv is not installed (it comes with the workbench: pip install uv), or build with --installer pip",
+                self.retry,
+                "install",
+            )
+        return ("uv", uv) if uv is not None else ("pip", None)
 
     def _build_in(self, tmp: Path) -> dict[str, Any]:
         started = time.monotonic()
