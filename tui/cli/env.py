@@ -117,6 +117,8 @@ def _build(spec: Any, update: bool, index_url: str | None, installer: str | None
     started = time.monotonic()
 
     def progress(p: sandboxenv.Progress) -> None:
+        if p.phase == "failed":
+            return  # said below, with the command that retries
         # a line per phase, and one per package downloaded (uv names the big ones)
         if p.phase != said["phase"] or p.message.startswith(("downloading ", "downloaded ", "installed ")):
             said["phase"] = p.phase

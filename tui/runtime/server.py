@@ -179,7 +179,7 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                sandboxenv.active().cancel()
+                await sandboxenv.active().stop()
                 await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()

@@ -87,14 +87,15 @@ class Progress:
     downloaded: int = 0
     installed: int = 0
     started: float = field(default_factory=time.monotonic)
+    ended: float | None = None  # set once ready or failed: the time stops there
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return (self.ended or time.monotonic()) - self.started
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["started"]
+        del data["started"], data["ended"]
         data["elapsed_s"] = round(self.elapsed, 1)
         return data
 
@@ -183,6 +184,8 @@ class Build:
             changes["phase"] = phase
         if message is not None:
             changes["message"] = message
+        if phase in ("ready", "failed"):
+            changes["ended"] = time.monotonic()
         self.progress = replace(self.progress, **changes)
         if self.on_progress is not None:
             self.on_progress(self.progress)
@@ -211,8 +214,10 @@ class Build:
             try:
                 marker = self._build_in(tmp)
                 self._swap_in(tmp)
-            except BaseException:
+            except BaseException as err:
                 shutil.rmtree(tmp, ignore_errors=True)
+                if isinstance(err, BuildError):
+                    self._tell("failed", err.reason.splitlines()[0])
                 raise
         self._tell("ready", f"ready: {marker['packages']} packages in {marker['build_seconds']:.1f} s")
         return marker

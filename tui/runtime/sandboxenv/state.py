@@ -12,6 +12,7 @@ the runtime, and the next build removes what it left).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import threading
 from collections.abc import Callable, Mapping
@@ -136,7 +137,10 @@ class SandboxEnvironment:
     def _on_progress(self, progress: Progress) -> None:
         with self._lock:
             self.progress = progress
-        if progress.phase != self._said_phase and progress.phase not in ("ready",):
+        if progress.phase != self._said_phase and progress.phase not in (
+            "ready",
+            "failed",
+        ):  # said at the end
             self._said_phase = progress.phase
             self._say(f"{progress.message} ({progress.elapsed:.0f} s)")
 
@@ -157,10 +161,13 @@ class SandboxEnvironment:
         if self.report is not None:
             self.report(text)
 
-    def cancel(self) -> None:
-        """The runtime stops: stop a build in progress."""
-        if self._build is not None and self.building:
-            self._build.cancel()
+    async def stop(self, timeout: float = 10.0) -> None:
+        """The runtime stops: stop a build in progress and let it remove its half-built folder."""
+        if self._build is None or self._done is None or not self.building:
+            return
+        self._build.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._done), timeout)
 
     async def prepare(self) -> str | None:
         """None once python kernels can start; else the sentence that says why not and what to do."""
