@@ -29,7 +29,6 @@ from .layout import (
 )
 from .profiles import DEFAULT_PROFILE, PROFILES, Profile, UnknownProfile, get_profile
 from .state import SandboxEnvironment, active, configure
-from .support import bash_kernel_setup
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -47,7 +46,6 @@ __all__ = [
     "UnknownProfile",
     "active",
     "add_arguments",
-    "bash_kernel_setup",
     "configure",
     "disk_size",
     "envs_root",

@@ -18,7 +18,6 @@ offline as long as the cache holds every package.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
 import fcntl
 import json
@@ -27,7 +26,6 @@ import re
 import secrets
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -39,6 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..processes import HELD, die_with_parent
 from .layout import (
     INDEX_URL_VAR,
     MARKER,
@@ -63,18 +62,6 @@ _NETWORK = re.compile(
 _DISK = re.compile(r"no space left on device|disk quota exceeded|os error 28|errno 28", re.IGNORECASE)
 # the lines of an installer's output that say what went wrong
 _ERROR_LINE = re.compile(r"^\s*(error|cause|caused by|ERROR|×|╰─▶|help)\b|^\s*(×|╰─▶)", re.IGNORECASE)
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """The installer gets SIGKILL when the thread that started it (the runtime's build) dies.
-
-    (kernel.py has the same for kernels; this package stays free of the kernel module, which
-    imports the languages that import this package.)
-    """
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 @dataclass
@@ -360,18 +347,23 @@ class Build:
                 errors="replace",
                 cwd=self.spec.root,  # never a project folder whose config would change the build
                 env=self._environ(),
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                # dies with the build's thread, that is with the runtime
+                preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
             )
         except OSError as err:
             raise BuildError(f"cannot run {argv[0]}: {err.strerror}", self.retry, "install") from None
-        lines: list[str] = []
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.rstrip()
-            lines.append(line)
-            self._output.append(line)
-            self._follow(line)
-        code = proc.wait()
+        HELD.add(proc.pid)  # a runtime reaps its orphans: its exit status is ours to read
+        try:
+            lines: list[str] = []
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.rstrip()
+                lines.append(line)
+                self._output.append(line)
+                self._follow(line)
+            code = proc.wait()
+        finally:
+            HELD.discard(proc.pid)
         self._proc = None
         if self._cancelled.is_set():
             raise BuildError("the build was cancelled", self.retry, "cancelled")

@@ -104,7 +104,7 @@ class EnvSpec:
     def outdated(self) -> bool:
         """Built from other pins than its profile's now (the workbench was upgraded since)."""
         marker = self.read_marker() if self.managed else None
-        return bool(marker) and marker.get("digest") != self.digest()
+        return marker is not None and marker.get("digest") != self.digest()
 
 
 def resolve(profile: str | None = None, python_env: str | None = None) -> EnvSpec:

@@ -9,9 +9,10 @@
   `bin` is first on the PATH every sandbox process starts with, but a login profile can reset
   PATH (Debian's /etc/profile does) or put pyenv's or conda's shims in front; so bash reads
   this file through BASH_ENV after a login shell's profile (`commands.run` is `bash -l -c`),
-  terminals (`bash -i -l`) run it once before their first prompt (PROMPT_COMMAND), and the bash
-  kernel at its start (after the ~/.bashrc it sources). Non-login scripts leave PATH as they
-  got it, so a PATH a person sets on purpose stays theirs.
+  and terminals (`bash -i -l`) run it once before their first prompt (PROMPT_COMMAND). The
+  bash kernel's shell reads no profile or ~/.bashrc (tui/runtime/bashrc.sh): the PATH it
+  starts with is already right. Non-login scripts leave PATH as they got it, so a PATH a
+  person sets on purpose stays theirs.
 
 The support folder is named after a hash of its content, under the environments' root: a
 new workbench version writes a new one, two runtimes never write the same files twice.
@@ -47,8 +48,8 @@ def _hook(spec: EnvSpec, user_bash_env: str | None) -> str:
         chain = f"\ncase $- in *i*) ;; *) if [ -r {quoted} ]; then . {quoted}; fi ;; esac\n"
     return f"""\
 # e2b-workbench: the local sandbox's Python environment ({spec.path}) first on PATH.
-# Read through BASH_ENV (login shells, after their profile), by terminals before their first
-# prompt, and by the bash kernel at its start; other non-login scripts keep the PATH they got.
+# Read through BASH_ENV (login shells, after their profile) and by terminals before their first
+# prompt; other non-login scripts keep the PATH they got.
 __e2b_sandbox_env() {{
   local bin={shlex.quote(str(spec.bin))}
   PATH=":${{PATH-}}:"
@@ -60,7 +61,7 @@ __e2b_sandbox_env() {{
   export PATH VIRTUAL_ENV
 }}
 case $- in
-  *i*) __e2b_sandbox_env ;;
+  *i*) __e2b_sandbox_env ;;  # a terminal, through PROMPT_COMMAND
   *) if shopt -q login_shell 2>/dev/null; then __e2b_sandbox_env; fi ;;
 esac
 {chain}"""
@@ -131,7 +132,3 @@ def process_env(spec: EnvSpec, base: Mapping[str, str], support: Path) -> dict[s
     env["PROMPT_COMMAND"] = f"{once}; {prior}" if prior and ONCE_VAR not in prior else prior or once
     return env
 
-
-def bash_kernel_setup() -> str:
-    """Bash kernel start-up code: the bash file again, after the ~/.bashrc the kernel sourced."""
-    return f'case "${{BASH_ENV-}}" in */{HOOK_NAME}) . "$BASH_ENV" ;; esac'
