@@ -146,6 +146,14 @@ def whole_characters(stream: Any) -> bool:
 def _watch_fd(stream: Any, fid: int) -> None:
     import codecs
     import os
+    import threading
+
+    # ipykernel 6.29 (E2B's pin) ties a thread started on the kernel's thread to the parent
+    # header of that moment (none, at start-up): output would go to no cell. Like ipykernel's
+    # own watcher, this one follows the cell that runs now.
+    me = threading.get_ident()
+    for table in ("_thread_to_parent_header", "_thread_to_parent"):
+        getattr(stream, table, {}).pop(me, None)
 
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     try:

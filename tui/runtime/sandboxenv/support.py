@@ -91,10 +91,11 @@ def support_dir(spec: EnvSpec, user_bash_env: str | None = None) -> Path:
 
 def python_kernel_argv(spec: EnvSpec, support: Path, connection_file: str) -> list[str]:
     """ipykernel from the environment's Python, with the extension from the support folder."""
+    # `python -m ipykernel_launcher`, with the support folder first on sys.path (and not cwd)
     launch = (
-        "import sys; sys.path[:1] == [''] and sys.path.pop(0); "
+        "import runpy, sys; sys.path[:1] == [''] and sys.path.pop(0); "
         f"sys.path.insert(0, {str(support)!r}); "
-        "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()"
+        "runpy.run_module('ipykernel_launcher', run_name='__main__', alter_sys=True)"
     )
     return [
         str(spec.python),
