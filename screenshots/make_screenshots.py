@@ -11,6 +11,9 @@ Textual's Pilot, and saves SVGs next to this file:
   chart-preview.svg      the chart's image full-screen (p; half-block graphics)
   chart-interactive.svg  the chart drawn from its data, with its data table (i)
   tool-call.svg    the tool-call view (F12): an LLM's run_code call, what ran, the JSON back
+  replay.svg       a replay of the log's runs (Alt+R) after their input file changed: a step
+                   that differs, with its diff
+  fanout.svg       one snippet in three python contexts (Alt+F), the one that differs marked
 
 What changes from run to run (ids, ports, paths, durations, times) is frozen first, so
 the pictures only change when the app does.
@@ -39,9 +42,11 @@ from tui.core.tool import read_calls  # noqa: E402
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_started, wait_until  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.screens.chart import ChartScreen  # noqa: E402
+from tui.screens.fanout import FanOutScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
 from tui.screens.new_context import NewContextScreen  # noqa: E402
 from tui.screens.preview import PreviewScreen  # noqa: E402
+from tui.screens.replay import ReplayScreen  # noqa: E402
 from tui.screens.tool_call import ToolCallScreen  # noqa: E402
 
 SIZE = (120, 40)
@@ -201,6 +206,72 @@ async def make_charts(url: str, out: Path) -> None:
         await quit_app(pilot)
 
 
+# replay.svg: runs that read a file, which then gets one more row before the replay
+PRICES = "item,price\ntea,3.50\ncake,4.25\n"
+PRICES_LATER = PRICES + "jam,2.75\n"
+REPLAY_RUNS = [
+    "rows = open('prices.csv').read().splitlines()\nprint(len(rows) - 1, 'items')\nrows[-1]",
+    "total = sum(float(row.split(',')[1]) for row in rows[1:])\nprint(f'total {total:.2f}')",
+    "import math\nmath.isclose(0.1 + 0.2, 0.3)",
+]
+
+
+async def make_compare(url: str, out: Path, workdir: Path) -> None:
+    """replay.svg and fanout.svg: a third app (freezing renamed the others' contexts)."""
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await wait_started(pilot)
+        (workdir / "prices.csv").write_text(PRICES)
+        for code in REPLAY_RUNS:
+            record = await run_and_wait(pilot, code)
+            if record.status != "ok":
+                raise RuntimeError(f"replay run failed: {record.status} {record.failure}")
+        (workdir / "prices.csv").write_text(PRICES_LATER)
+        await pilot.press("alt+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay view")
+        screen = app.screen
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: screen.report is not None, what="the replay")
+        app.session.url = "http://127.0.0.1:49999/frozen"  # (freeze would rename the contexts in use)
+        app.refresh_header()
+        await pilot.pause(0.3)
+        save(app, out, "replay.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ReplayScreen), what="closing")
+
+        # fan-out: x differs in the third of three python contexts
+        for _ in range(2):
+            app.main.create_context("python", "", bind=False)
+        await wait_until(
+            pilot,
+            lambda: len([c for c in app.runbook.live_contexts() if c.language == "python"]) >= 3,
+            what="three python contexts",
+        )
+        contexts = [c for c in app.runbook.live_contexts() if c.language == "python"][:3]
+        setup = [app.main.run_in(f"x = {v}", c) for c, v in zip(contexts, (21, 21, 20), strict=True)]
+        await wait_until(pilot, lambda: not any(r.running for r in setup), what="the set-up runs")
+        for entry in contexts:
+            entry.marked = True
+        await use_context(pilot, "python")
+        editor = app.main.editor_pane.current()
+        assert editor is not None
+        editor.replace("print('x is', x)\nx * 2", (0, 0), editor.document.end)
+        await pilot.press("alt+f")
+        await wait_until(pilot, lambda: isinstance(app.screen, FanOutScreen), what="the fan-out view")
+        fan = app.screen
+        await wait_until(pilot, lambda: fan.result is not None, what="every lane to end")
+        demo.freeze(app)
+        for lane in fan.fanout.lanes:  # the frozen context names
+            if lane.record is not None:
+                lane.label = lane.record.context_label
+        fan.redraw()
+        await pilot.pause(0.3)
+        save(app, out, "fanout.svg")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
 # an OpenAI-style tool call, as a model sends it
 TOOL_CALL = """{
   "id": "call_7Qx2",
@@ -230,6 +301,7 @@ def main() -> None:
         try:
             asyncio.run(make(runtime.url, out))
             asyncio.run(make_charts(runtime.url, out))
+            asyncio.run(make_compare(runtime.url, out, workdir))
         finally:
             runtime.stop()
 

@@ -142,6 +142,34 @@ ACTIONS: tuple[Action, ...] = (
         "tool call: paste an LLM's tool call or reply, run it, see the JSON that goes back",
         "f12",
     ),
+    # -- keep and compare: export, replay, fan-out ----------------------------------------
+    Action(
+        "export",
+        "export",
+        "Export runs",
+        "export the log's or the history's runs: Jupyter notebook with outputs, Markdown or JSON",
+        "alt+e",
+    ),
+    Action(
+        "replay",
+        "replay",
+        "Replay",
+        "replay runs, a notebook or a `# %%` file in fresh contexts and see whether each output matches",
+        "alt+r",
+    ),
+    Action(
+        "fan_out",
+        "fan_out",
+        "Fan out",
+        "run the buffer (or its selection) in every context marked in the sidebar, outputs side by side",
+        "alt+f",
+    ),
+    Action(
+        "fan_out_sandbox",
+        "fan_out_sandbox",
+        "Fan out to another sandbox",
+        "run the buffer here and in a fresh local runtime or E2B cloud sandbox, outputs side by side",
+    ),
     # -- sandboxes (command palette) ------------------------------------------------------
     Action("new_sandbox", "new_sandbox", "New sandbox", "create a new E2B cloud sandbox and switch to it"),
     Action(
@@ -184,6 +212,15 @@ ACTIONS: tuple[Action, ...] = (
         scope="sidebar",
     ),
     Action("new", "screen.new_context", "", "new context", "n", scope="sidebar", footer="New context"),
+    Action(
+        "mark",
+        "mark",
+        "",
+        "mark or unmark the context for fan-out (`Alt+F` runs the buffer in every marked one)",
+        "space",
+        scope="sidebar",
+        footer="Mark",
+    ),
     Action(
         "restart",
         "screen.restart_context",
@@ -286,6 +323,7 @@ def key_label(keys: str) -> str:
             "down": "↓",
             "delete": "Del",
             "enter": "Enter",
+            "space": "Space",
         }
         *mods, last = key.split("+")
         if last in names:

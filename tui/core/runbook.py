@@ -41,6 +41,7 @@ class ContextEntry:
     last_count: int | None = None
     note: str = ""
     placeholder: bool = False  # being created: not in the sandbox yet
+    marked: bool = False  # chosen in the sidebar for a fan-out
 
     @property
     def label(self) -> str:

@@ -45,6 +45,7 @@ from .target import (
     kill_sandbox,
     local_runtime,
 )
+from .transcript import StreamName, TranscriptWriter, transcript_path
 
 T = TypeVar("T")
 
@@ -251,14 +252,18 @@ class Session:
         self, sandbox: AsyncSandbox, record: ExecutionRecord, listener: RunListener, timeout: float
     ) -> None:
         out = _private_text_file(record.output_path) if record.output_path else None
+        # the whole execution, streams apart and in order, for exports and replay
+        kept = TranscriptWriter(transcript_path(record.output_path)) if record.output_path else None
 
-        def add(stream: str) -> Callable[[OutputMessage], None]:
+        def add(stream: StreamName) -> Callable[[OutputMessage], None]:
             def handler(msg: OutputMessage) -> None:
                 with record.lock:
                     record.output.add(stream, msg.line)
                 if out is not None:
                     out.write(msg.line)
                     out.flush()  # the full-output view reads the file while the run goes on
+                if kept is not None:
+                    kept.stream(stream, msg.line)
                 listener.on_update(record)
 
             return handler
@@ -266,11 +271,15 @@ class Session:
         def on_result(result: Result) -> None:
             with record.lock:
                 record.results.append(result)
+            if kept is not None:
+                kept.result(result)
             listener.on_update(record)
 
         def on_error(error: ExecutionError) -> None:
             with record.lock:
                 record.error = error
+            if kept is not None:
+                kept.error(error)
             listener.on_update(record)
 
         context = Context(record.context_id, record.language, "")
@@ -313,6 +322,8 @@ class Session:
             record.duration = time.monotonic() - record.started_mono
             if out is not None:
                 out.close()
+            if kept is not None:
+                kept.close(record.execution_count)
             listener.on_finished(record)
 
 

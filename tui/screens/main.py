@@ -31,6 +31,7 @@ from ..actions import bindings
 from ..core.buffers import Buffer, BufferSet, context_for, first_buffer
 from ..core.environment import describe, fetch_environment
 from ..core.errors import WorkbenchError
+from ..core.fanout import FanOut, Lane
 from ..core.history import HistoryEntry
 from ..core.records import ExecutionRecord
 from ..core.runbook import ContextEntry
@@ -39,11 +40,15 @@ from ..widgets.editor import CodeEditor, EditorPane
 from ..widgets.output_log import OutputLog, RunBlock
 from ..widgets.sidebar import ContextSidebar
 from ..workbench import Workbench
+from .choice import ChoiceScreen
 from .confirm import ConfirmScreen
+from .export import ExportScreen
+from .fanout import FanOutScreen
 from .full_output import FullOutputScreen
 from .history import HistoryChoice, HistoryScreen
 from .new_context import NewContextRequest, NewContextScreen
 from .prompt import PromptScreen
+from .replay import ReplayScreen
 from .tool_call import ToolCallScreen
 
 SAVE_DELAY = 0.5
@@ -321,7 +326,6 @@ class MainScreen(Screen[None]):
 
     def run_code(self, code: str, editor: CodeEditor | None = None) -> ExecutionRecord | None:
         """Run `code` in the current buffer's context; the record, or None when nothing could start."""
-        app = self.workbench
         if not code.strip():
             self.notify("Nothing to run: the buffer is empty.", severity="warning")
             return None
@@ -331,6 +335,14 @@ class MainScreen(Screen[None]):
         entry = self.current_context()
         if entry is None:
             return self._start_then_run(code, editor)
+        record = self.run_in(code, entry)
+        if editor is not None:
+            self._recall.pop(id(editor), None)
+        return record
+
+    def run_in(self, code: str, entry: ContextEntry) -> ExecutionRecord:
+        """Run `code` in `entry`: the log shows it, history records it; its record."""
+        app = self.workbench
         record = app.runbook.begin(code, entry, app.session.output_dir)
         self.log_view.add_run(record)
         try:
@@ -339,8 +351,6 @@ class MainScreen(Screen[None]):
             app.runbook.fail(record, str(app.session.explain(err)))
             self._finished(record)
         self.show_contexts()
-        if editor is not None:
-            self._recall.pop(id(editor), None)
         return record
 
     def _start_then_run(self, code: str, editor: CodeEditor | None) -> None:
@@ -640,6 +650,70 @@ class MainScreen(Screen[None]):
         focused = self.focused
         if focused is not None:
             self.maximize(focused)
+
+    # -- keep and compare: export, replay, fan-out (their screens do the work) ------------
+
+    def action_export(self) -> None:
+        app = self.workbench
+        self.app.push_screen(ExportScreen(list(app.runbook.records.values()), app.history))
+
+    def action_replay(self) -> None:
+        app = self.workbench
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        records = list(app.runbook.records.values())
+        self.app.push_screen(ReplayScreen(app.session, app.config, records, app.history))
+
+    def action_fan_out(self) -> None:
+        """Run the buffer (or its selection) in every context marked in the sidebar."""
+        marked = [c for c in self.workbench.runbook.live_contexts() if c.marked]
+        if len(marked) < 2:
+            self.notify(
+                "Mark two or more contexts in the sidebar (Space on each), then Alt+F. "
+                "\"Fan out to another sandbox\" (command palette) compares this one with another sandbox.",
+                title="Fan out",
+                timeout=8,
+            )
+            return
+        self._fan_out(marked, [])
+
+    def action_fan_out_sandbox(self) -> None:
+        """Run the buffer here (or in the marked contexts) and in a fresh local or cloud sandbox."""
+        from ..core.target import api_key, make_target
+
+        choices = [("l", "A fresh local runtime")]
+        if api_key():
+            choices.append(("c", "A fresh E2B cloud sandbox"))
+
+        def chosen(key: str | None) -> None:
+            if not key:
+                return
+            mode = "cloud" if key == "c" else "local"
+            current = self.current_context()
+            lanes = [c for c in self.workbench.runbook.live_contexts() if c.marked] or ([current] if current else [])
+            target = make_target(mode, self.workbench.config)
+            self._fan_out(lanes, [(f"{'E2B cloud' if mode == 'cloud' else 'fresh local runtime'}", target)])
+
+        self.app.push_screen(ChoiceScreen("Run the buffer here and in…", choices), chosen)
+
+    def _fan_out(self, entries: list[ContextEntry], others: list) -> None:
+        editor = self.editor_pane.current()
+        if editor is None or not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        code = editor.code_to_run()
+        if not code.strip():
+            self.notify("Nothing to run: the buffer is empty.", severity="warning")
+            return
+        language = entries[0].language if entries else editor.buffer.language
+        fanout = FanOut(code, language, [Lane(e.label, self.run_in(code, e)) for e in entries])
+        extra = []
+        for label, target in others:
+            lane = Lane(f"{label} · {language}", note="opening the sandbox…")
+            fanout.lanes.append(lane)
+            extra.append((lane, target))
+        self.app.push_screen(FanOutScreen(fanout, extra, self.workbench.config.run_timeout))
 
     def action_tool_call(self) -> None:
         """Try a tool call: paste it, run it on this session's sandbox, see the result JSON."""
