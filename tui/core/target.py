@@ -59,12 +59,25 @@ def api_key() -> str | None:
 # -- command line -------------------------------------------------------------------
 
 
+def debug_sandbox_url() -> str | None:
+    """The runtime the SDK itself would use: E2B_SANDBOX_URL when E2B_DEBUG is true (what
+    `serve` tells you to export)."""
+    if os.environ.get("E2B_DEBUG", "").lower() in ("true", "1", "yes"):
+        return os.environ.get("E2B_SANDBOX_URL") or None
+    return None
+
+
 def target_from_args(args: argparse.Namespace, config: Config | None = None) -> Target:
-    """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY."""
+    """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY.
+
+    A runtime URL (`--url`, or E2B_SANDBOX_URL with E2B_DEBUG=true as the SDK reads them)
+    means local, unless --cloud or --sandbox-id say otherwise.
+    """
     config = config or load_config(overrides=config_overrides(args))
     wants_cloud = bool(getattr(args, "cloud", False) or getattr(args, "sandbox_id", None))
+    url = getattr(args, "url", None) or (None if wants_cloud else debug_sandbox_url())
     mode: Mode
-    if getattr(args, "local", False):
+    if getattr(args, "local", False) or (url and not wants_cloud):
         mode = "local"
     elif wants_cloud or api_key():
         mode = "cloud"
@@ -74,6 +87,7 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
         mode,
         config,
         cwd=getattr(args, "cwd", None),
+        url=url if mode == "local" else None,
         sandbox_id=getattr(args, "sandbox_id", None),
         keep=bool(getattr(args, "keep", False)),
     )
@@ -121,7 +135,9 @@ def explain_target(err: BaseException, target: Target | None = None) -> TargetEr
         sandbox_id=(target.sandbox_id or "") if target else "",
         domain=(target.domain or "") if target else "",
     )
-    return found if isinstance(found, TargetError) else TargetError(found.message, found.hint, title=found.title)
+    return (
+        found if isinstance(found, TargetError) else TargetError(found.message, found.hint, title=found.title)
+    )
 
 
 # -- cloud --------------------------------------------------------------------------
