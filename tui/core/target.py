@@ -284,6 +284,29 @@ def close_cloud(target: Target, sandbox_id: str, created: bool, keep: bool) -> s
 # -- opening ------------------------------------------------------------------------
 
 
+def check_runtime(url: str) -> None:
+    """TargetError unless a runtime answers at `url` (the SDK itself would only fail later,
+    on the first call, with a message about the network)."""
+    import httpx
+
+    shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url  # the secret stays unsaid
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=10)
+    except httpx.HTTPError as err:
+        raise TargetError(
+            f"Cannot reach the runtime at {shown} ({type(err).__name__}).",
+            "Is `e2b-workbench serve` still running there? Check --url / E2B_SANDBOX_URL.",
+            title="No connection",
+        ) from err
+    if response.status_code == 403:
+        raise TargetError(
+            f"The runtime at {shown} refused the URL (403): its secret path is wrong.",
+            "Copy the whole URL `serve` printed.",
+        )
+    if response.status_code >= 400:
+        raise TargetError(f"The runtime at {shown} answered {response.status_code} to a health check.")
+
+
 @contextlib.contextmanager
 def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
     """A synchronous SDK sandbox for `target`; everything it started is stopped on exit.
@@ -306,6 +329,7 @@ def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
     from ..runtime.launcher import LocalRuntime, RuntimeStartError
 
     if target.url:
+        check_runtime(target.url)
         yield Sandbox.create(debug=True, sandbox_url=target.url)
         return
     runtime = LocalRuntime(cwd=target.cwd, spares=target.spares, prestart=False)
@@ -341,6 +365,7 @@ async def open_async_sandbox(target: Target | None = None) -> AsyncIterator[Asyn
     from ..runtime.launcher import LocalRuntime, RuntimeStartError
 
     if target.url:
+        await asyncio.to_thread(check_runtime, target.url)
         yield await AsyncSandbox.create(debug=True, sandbox_url=target.url)
         return
     runtime = LocalRuntime(cwd=target.cwd, spares=target.spares, prestart=False)
