@@ -21,6 +21,7 @@ from .envd import Envd
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
 from .manager import ContextNotFound, InvalidRequest, Runtime
+from .status import Sampler, processes
 
 MAX_BODY = 64 * 1024 * 1024
 
@@ -144,6 +145,7 @@ class App:
         self.runtime: Runtime | None = None
         # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
         self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()))
+        self._sampler = Sampler()
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
@@ -151,6 +153,7 @@ class App:
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
+                Route("/processes", _Handlers(self, GET=self._processes)),  # our extension (status.py)
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
@@ -212,7 +215,7 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health; envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /processes; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -231,6 +234,9 @@ class App:
 
     async def _health(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         await _send_json(send, 200, "OK")
+
+    async def _processes(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        await _send_json(send, 200, processes(runtime, self.envd, self._sampler))
 
     async def _list_contexts(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         await _send_json(send, 200, runtime.list())
