@@ -143,7 +143,7 @@ def explain_target(err: BaseException, target: Target | None = None) -> TargetEr
 # -- cloud --------------------------------------------------------------------------
 
 
-def _cloud_opts(target: Target) -> dict[str, Any]:
+def cloud_opts(target: Target) -> dict[str, Any]:
     key = api_key()
     if not key:
         raise NoApiKey()
@@ -161,7 +161,7 @@ def _create_kwargs(target: Target) -> dict[str, Any]:
         "timeout": target.sandbox_timeout,
         "metadata": target.metadata or None,
         "envs": target.envs or None,
-        **_cloud_opts(target),
+        **cloud_opts(target),
     }
 
 
@@ -169,7 +169,7 @@ def create_cloud_sandbox(target: Target) -> Sandbox:
     """Create (or connect to, with target.sandbox_id) a cloud sandbox; TargetError explains failures."""
     try:
         if target.sandbox_id:
-            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **_cloud_opts(target))
+            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **cloud_opts(target))
         return Sandbox.create(target.template, **_create_kwargs(target))
     except TargetError:
         raise
@@ -181,7 +181,7 @@ async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
     """The async twin of `create_cloud_sandbox`."""
     try:
         if target.sandbox_id:
-            opts = _cloud_opts(target)
+            opts = cloud_opts(target)
             return await AsyncSandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **opts)
         return await AsyncSandbox.create(target.template, **_create_kwargs(target))
     except TargetError:
@@ -193,7 +193,7 @@ async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
 def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
     """Reset the sandbox's lifetime to `seconds` from now."""
     try:
-        Sandbox.set_timeout(sandbox_id, seconds, **_cloud_opts(target))
+        Sandbox.set_timeout(sandbox_id, seconds, **cloud_opts(target))
     except TargetError:
         raise
     except Exception as err:
@@ -203,7 +203,7 @@ def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
 def kill_sandbox(target: Target, sandbox_id: str) -> bool:
     """Kill a cloud sandbox; False if it was already gone."""
     try:
-        return bool(Sandbox.kill(sandbox_id, **_cloud_opts(target)))
+        return bool(Sandbox.kill(sandbox_id, **cloud_opts(target)))
     except TargetError:
         raise
     except Exception as err:
@@ -213,7 +213,7 @@ def kill_sandbox(target: Target, sandbox_id: str) -> bool:
 def sandbox_info(target: Target, sandbox_id: str) -> Any:
     """The SDK's SandboxInfo of a cloud sandbox (template, state, start, end, metadata)."""
     try:
-        return Sandbox.get_info(sandbox_id, **_cloud_opts(target))
+        return Sandbox.get_info(sandbox_id, **cloud_opts(target))
     except TargetError:
         raise
     except Exception as err:
