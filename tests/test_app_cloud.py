@@ -179,14 +179,20 @@ async def test_connect_to_a_sandbox_by_id_from_the_palette(cloud, home):
         await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the id prompt")
         app.screen.query_one(Input).value = other.sandbox_id
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.session.sandbox_id == other.sandbox_id and app.main.ready, timeout=60)
+        await wait_until(
+            pilot, lambda: app.session.sandbox_id == other.sandbox_id and app.main.ready, timeout=60
+        )
         await wait_ready(pilot)
         assert cloud.calls("POST", f"/v2/sandboxes/{other.sandbox_id}/connect")
-        assert cloud.calls("DELETE", f"/sandboxes/{first}"), "the sandbox the app created is killed on leaving"
+        assert cloud.calls("DELETE", f"/sandboxes/{first}"), (
+            "the sandbox the app created is killed on leaving"
+        )
         record = await run_and_wait(pilot, "'on the other sandbox'")
         assert record.status == "ok"
         await quit_app(pilot)
-    assert not cloud.calls("DELETE", f"/sandboxes/{other.sandbox_id}"), "a sandbox connected by id is left running"
+    assert not cloud.calls("DELETE", f"/sandboxes/{other.sandbox_id}"), (
+        "a sandbox connected by id is left running"
+    )
 
 
 async def test_a_failing_keep_alive_is_reported_once(cloud, home):

@@ -62,6 +62,7 @@ class CommandsController:
             self.history.remove(command)
         self.history = [*self.history, command][-HISTORY:]
         record = app.runbook.begin_command(command, session.output_dir)
+        app.files.run_started()
         self.log.add_run(record, CommandBlock(record))
         try:
             app.runbook.attach(record, session.command(record, self.workbench.main.listener))  # type: ignore[arg-type]

@@ -49,6 +49,8 @@ class FilesController:
         self.watches: dict[str, Any] = {}  # folder -> the SDK's watch handle
         self._reloads: dict[str, Any] = {}  # folder -> pending reload timer
         self.base = Path.cwd()  # local paths are relative to where the app was started
+        self._runs = 0  # runs and commands going on
+        self._known: set[str] = set()  # the tree's paths when the first of them started
 
     @property
     def workbench(self) -> Workbench:
@@ -154,8 +156,15 @@ class FilesController:
 
     # -- marks ------------------------------------------------------------------------------
 
+    def run_started(self) -> None:
+        """A run or command starts: what the tree knows now is not new when it ends."""
+        if not self._runs:
+            self._known = set(self.pane.nodes)
+        self._runs += 1
+
     def run_finished(self, started_at: float) -> None:
         """A run or command ended: mark what it created or changed (if the pane is in use)."""
+        self._runs = max(0, self._runs - 1)
         if self.session is not None and self.pane.loaded:
             self._run(self._mark(self.session, started_at), "files-marks")
 
@@ -166,7 +175,7 @@ class FilesController:
         except Exception:
             return
         since = started_at - 1.0
-        known = set(self.pane.nodes)
+        known = self._known
         marks = {}
         for entry in entries:
             modified = entry.modified_time.timestamp() if entry.modified_time else 0

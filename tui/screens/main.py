@@ -338,6 +338,7 @@ class MainScreen(Screen[None]):
             )
             return None
         record = app.runbook.begin(code, entry, app.session.output_dir)
+        app.files.run_started()
         self.log_view.add_run(record)
         try:
             app.runbook.attach(record, app.session.run(record, self.listener, app.config.run_timeout))
