@@ -183,7 +183,7 @@ class CockpitScreen(ModalScreen[None]):
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         if self.cloud:
-            self.run_worker(self._metrics(), group="cockpit-metrics", exclusive=True, exit_on_error=False)
+            self.run_worker(self._metrics, group="cockpit-metrics", exclusive=True, exit_on_error=False)
 
     async def _metrics(self) -> None:
         row = self.highlighted()
