@@ -174,7 +174,7 @@ class FilesController:
             entries = await session.call(lambda sbx: sbx.files.list(home, depth=MARK_DEPTH))
         except Exception:
             return
-        since = started_at - 1.0
+        since = started_at - 0.5  # the sandbox's clock may lag a little behind this one
         known = self._known
         marks = {}
         for entry in entries:

@@ -132,7 +132,7 @@ class TerminalController:
             except Exception:  # the shell just ended: its end is said by _wait
                 pass
 
-        self.app.run_worker(resize(), group="terminal-resize", exclusive=True, exit_on_error=False)
+        self.app.run_worker(resize, group="terminal-resize", exclusive=True, exit_on_error=False)
 
     def copy(self) -> None:
         text = self.view.text()

@@ -105,7 +105,9 @@ class CockpitScreen(ModalScreen[None]):
             table.add_columns("what", "id", "language / command", "pid", "state", "cpu", "memory", "isolated")
         table.focus()
         self.refresh_now()
-        self.set_interval(CLOUD_REFRESH if self.cloud else LOCAL_REFRESH, self.refresh_now)
+        self.refresh_timer = self.set_interval(
+            CLOUD_REFRESH if self.cloud else LOCAL_REFRESH, self.refresh_now
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("connect", "pause", "timeout", "kill", "filter"):
@@ -229,6 +231,13 @@ class CockpitScreen(ModalScreen[None]):
         except TargetError as err:
             self._note(f"[red]{err}[/]")
             return
+        self.show_local(status)
+        self.refreshed += 1
+
+    def show_local(self, status: cockpit.LocalStatus) -> None:
+        """Draw the runtime's account of itself (or, without the route, the contexts the app knows)."""
+        app = self.workbench
+        session = app.session
         self.status = status
         table = self.query_one(DataTable)
         cursor = table.cursor_row
@@ -261,18 +270,14 @@ class CockpitScreen(ModalScreen[None]):
                 self.local_cpu.append(float(runtime["cpu"]))
             if runtime.get("memory") is not None:
                 self.local_memory.append(float(runtime["memory"]))
-            self._spark(
-                "cpu", list(self.local_cpu), f"runtime cpu {pct(runtime.get('cpu'))} (all it started)"
-            )
-            self._spark(
-                "memory",
-                list(self.local_memory),
-                f"runtime memory {mb(runtime.get('memory'))} (all it started)",
-            )
+            self._spark("cpu", list(self.local_cpu), f"cpu {pct(runtime.get('cpu'))}")
+            self._spark("memory", list(self.local_memory), f"memory {mb(runtime.get('memory'))}")
             isolated = (
                 "isolated (its own namespaces)" if status.isolated else "not isolated: code runs as you"
             )
-            self._note("Refreshed every 2 s · g refresh · Esc close")
+            self._note(
+                "cpu and memory: the runtime and all it started · refreshed every 2 s · g refresh · Esc close"
+            )
         else:
             for entry in app.runbook.live_contexts():
                 table.add_row("context", entry.id[:8], entry.language, "–", entry.state, "–", "–", "–")
@@ -285,7 +290,6 @@ class CockpitScreen(ModalScreen[None]):
             f"Runtime at {shown} · {len(status.kernels)} kernel{'s' if len(status.kernels) != 1 else ''} · "
             f"{len(status.processes)} command{'s' if len(status.processes) != 1 else ''} or terminal{'s' if len(status.processes) != 1 else ''} · {isolated}"
         )
-        self.refreshed += 1
 
     def _note(self, text: str) -> None:
         self.query_one("#cockpit-note", Static).update(text)
