@@ -128,7 +128,8 @@ class FakeCloud:
 
     def _list(self, path: str) -> tuple[int, Any]:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
-        wanted = dict(urllib.parse.parse_qsl(query.get("metadata", [""])[0]))
+        pairs = urllib.parse.parse_qsl(query.get("metadata", [""])[0])  # the SDK quotes each key and value
+        wanted = {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, v in pairs}
         states = query.get("state", ["running,paused"])[0].split(",")
         found = [
             box
