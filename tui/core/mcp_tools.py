@@ -238,7 +238,9 @@ async def run_command(sandbox: Any, arguments: dict[str, Any], limits: ToolLimit
     stdout: list[str] = []
     stderr: list[str] = []
     started = time.monotonic()
-    status, exit_code, error = "ok", 0, None
+    status: str = "ok"
+    exit_code: int | None = 0
+    error: str | None = None
     try:
         await sandbox.commands.run(
             command,

@@ -120,6 +120,7 @@ def _table(
     if not complete and lines:
         lines = lines[:-1]  # the last line may be cut
     rows = list(csv.reader(io.StringIO("\n".join(lines[: TABLE_ROWS + 1])), delimiter=delimiter))
+    total: int | None
     if complete:
         total = max(0, len(list(csv.reader(io.StringIO(text), delimiter=delimiter))) - 1)
     else:

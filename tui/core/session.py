@@ -131,8 +131,9 @@ class Session:
             raise failure from err
 
     async def _open_cloud(self) -> None:
-        self.sandbox = await self._on_session_thread(create_cloud_async_sandbox(self.target))
-        self.sandbox_id = self.sandbox.sandbox_id
+        sandbox = await self._on_session_thread(create_cloud_async_sandbox(self.target))
+        self.sandbox = sandbox
+        self.sandbox_id = sandbox.sandbox_id
         self.created = not self.target.sandbox_id
         self.url = f"E2B cloud · {self.sandbox_id}"
         self.keepalive = KeepAlive(self.target, self.sandbox_id).start()
@@ -141,15 +142,22 @@ class Session:
 
     async def _open_local(self) -> None:
         if not self.url:
-            from ..runtime.launcher import LocalRuntime
-
-            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares)
-            try:
-                self.url = await asyncio.to_thread(self.runtime.start)
-            except Exception as err:
-                raise SessionError(f"The local runtime failed to start: {err}") from err
+            self.url = await self._on_session_thread(self._start_runtime())
         self.sandbox = await self._on_session_thread(AsyncSandbox.create(debug=True, sandbox_url=self.url))
         self.languages, self.languages_note = await self._on_session_thread(_runtime_languages(self.url))
+
+    async def _start_runtime(self) -> str:
+        """Start the local runtime from the session thread, which lives as long as the session:
+        the runtime is told to die with the thread that started it (PR_SET_PDEATHSIG is per
+        thread), so a short-lived worker thread must not start it."""
+        from ..runtime.launcher import LocalRuntime
+
+        # no default contexts: the app starts the ones it needs (see the `prestart` setting)
+        self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
+        try:
+            return self.runtime.start()  # blocks this thread's loop: nothing else runs on it yet
+        except Exception as err:
+            raise SessionError(f"The local runtime failed to start: {err}") from err
 
     def close(self) -> None:
         """Blocking: cancel every run and wait for it, stop the runtime and its kernels, or
@@ -360,11 +368,12 @@ async def _runtime_languages(url: str) -> tuple[list[str], str]:
     network error when nothing answers at `url`."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(f"{url.rstrip('/')}/languages")
+    if response.status_code != 200:
+        return list(
+            registry.NAMES
+        ), f"The runtime does not list its languages (HTTP {response.status_code}): all six are offered."
     try:
-        response.raise_for_status()
-        listed = response.json()
-        names = {item["name"] for item in listed if item.get("available")}
-    except (httpx.HTTPStatusError, ValueError, KeyError, TypeError, AttributeError) as err:
-        note = f"The runtime did not list its languages ({err}): all six are offered."
-        return list(registry.NAMES), note
+        names = {item["name"] for item in response.json() if item.get("available")}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return list(registry.NAMES), "The runtime's list of languages was unreadable: all six are offered."
     return [n for n in registry.NAMES if n in names], ""
