@@ -262,9 +262,24 @@ class SandboxEdge:
             def log_message(self, *args) -> None:
                 pass
 
-            def _serve(self) -> None:
+            def _body(self) -> bytes | None:
+                """The request's body, whole: with a length, or chunked (as streaming RPCs send
+                it; a client stream is only forwarded once it has ended)."""
+                if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else None
+                return self.rfile.read(length) if length else None
+
+            def _serve(self) -> None:
+                body = self._body()
                 edge.seen.append(self.headers.get("e2b-sandbox-id", ""))
                 if edge.gone:
                     data = b"The sandbox was not found"
@@ -274,7 +289,11 @@ class SandboxEdge:
                     self.wfile.write(data)
                     return
                 conn = http.client.HTTPConnection(edge.host, edge.port, timeout=600)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("host", "connection", "transfer-encoding", "content-length")
+                }
                 conn.request(self.command, edge.prefix + self.path, body=body, headers=headers)
                 upstream = conn.getresponse()
                 self.send_response(upstream.status)

@@ -350,3 +350,44 @@ async def test_pause_from_the_palette_then_resume_and_why_a_sandbox_went_away(cl
         await pilot.press("escape")
         cloud.edge.gone = False
         await quit_app(pilot)
+
+
+async def test_files_pane_and_terminal_on_a_cloud_sandbox(cloud, home, runtime_cwd):
+    """The same SDK calls through E2B's (fake) edge: listing, a watch, a preview, a shell."""
+    import uuid
+    from pathlib import Path
+
+    from tui.screens.file_preview import FilePreviewScreen
+
+    folder = Path(runtime_cwd, f"cloud-files-{uuid.uuid4().hex[:8]}")
+    folder.mkdir()
+    (folder / "t.csv").write_text("a\n1\n2\n")
+    app = cloud_app()
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+f")
+        pane = app.main.files_pane
+        await wait_until(pilot, lambda: str(folder) in pane.nodes, 30, "the home listed")
+        pane.tree.move_cursor(pane.nodes[str(folder)])
+        pane.tree.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: str(folder / "t.csv") in pane.nodes, 30, "the folder listed")
+        (folder / "new.txt").write_text("hi")
+        await wait_until(
+            pilot, lambda: str(folder / "new.txt") in pane.nodes, 30, "the watch through the edge"
+        )
+        pane.tree.move_cursor(pane.nodes[str(folder / "t.csv")])
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePreviewScreen), 30, "the preview")
+        assert app.screen.preview.row_count == 2
+        await pilot.press("escape")
+
+        await pilot.press("f10")
+        view = app.main.terminal_view
+        await wait_until(pilot, lambda: app.terminal.running and view.fed, 30, "the shell")
+        await pilot.press(*"echo cloud-$((6*7))", "enter")
+        await wait_until(pilot, lambda: "cloud-42" in view.text(), 30, "the shell's answer")
+        sandbox_id = app.session.sandbox_id
+        await pilot.press("ctrl+right_square_bracket")
+        await quit_app(pilot)
+    assert sandbox_id in set(cloud.edge.seen)

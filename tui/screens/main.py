@@ -206,7 +206,11 @@ class MainScreen(Screen[None]):
             dropped = self._waiting.pop(language, [])
             if not app.quitting and session is app.session:
                 self.show_contexts()
-                lost = f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start." if dropped else ""
+                lost = (
+                    f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start."
+                    if dropped
+                    else ""
+                )
                 app.notify(
                     f"Could not create a {language} context: {session.explain(err)}{lost}",
                     title="New context",
@@ -712,12 +716,14 @@ class MainScreen(Screen[None]):
         editor.focus()
 
     def action_upload(self) -> None:
-        self.action_files() if not self.files_pane.loaded else None
-        folder = self.files_pane.folder_here()
-        if folder is None or not self.files_pane.home:
-            self.notify("The Files pane is still loading: try again in a moment.")
+        """Upload into the Files pane's highlighted folder (the home until the pane was used)."""
+        if not self.files_pane.loaded:
+            self.action_files()
+            self.notify("The Files pane is loading: choose where to upload, then press u.")
             return
-        self.workbench.files.request("upload", folder)
+        folder = self.files_pane.folder_here()
+        if folder is not None:
+            self.workbench.files.request("upload", folder)
 
     def action_terminal(self) -> None:
         """Show the terminal in the log's place (starting its shell), or hide it again."""
