@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -40,19 +41,29 @@ async def open_files(pilot) -> FilesPane:
     return pane
 
 
+async def highlight(pilot, pane: FilesPane, path: Path) -> None:
+    """Put the tree's cursor on `path` (as the arrow keys would), focus the tree, and wait until
+    the cursor is really there: a folder listed again meanwhile lays out new lines."""
+
+    def there() -> bool:
+        node = pane.tree.cursor_node
+        if node is not None and node.data is not None and node.data.path == str(path):
+            return True
+        found = pane.nodes.get(str(path))
+        if found is not None:
+            pane.tree.move_cursor(found)
+        return False
+
+    await wait_until(pilot, lambda: str(path) in pane.nodes, 30, f"{path.name} in the tree")
+    pane.tree.focus()
+    await wait_until(pilot, there, 30, f"the cursor on {path.name}")
+
+
 async def open_folder(pilot, pane: FilesPane, path: Path) -> None:
     """Highlight `path` in the tree and open it with Enter, as a person does."""
-    await wait_until(pilot, lambda: str(path) in pane.nodes, 30, f"{path.name} in the tree")
-    pane.tree.move_cursor(pane.nodes[str(path)])
+    await highlight(pilot, pane, path)
     await pilot.press("enter")
     await wait_until(pilot, lambda: pane.nodes[str(path)].data.loaded, 30, f"{path.name} listed")
-
-
-async def highlight(pilot, pane: FilesPane, path: Path) -> None:
-    await wait_until(pilot, lambda: str(path) in pane.nodes, 30, f"{path.name} in the tree")
-    pane.tree.move_cursor(pane.nodes[str(path)])
-    pane.tree.focus()
-    await pilot.pause()
 
 
 async def answer(pilot, screen_type, value: str) -> None:
@@ -316,18 +327,19 @@ async def test_quick_command_streams_into_a_block_with_its_exit_code_and_stops_o
         assert "out" in body and "err" in body and "b" in body.splitlines() and "a\rb" not in body
 
         await pilot.press("ctrl+s")
-        await answer(pilot, PromptScreen, "echo started; sleep 60")
+        nap = f"sleep 60.{uuid.uuid4().int % 1000:03d}"  # this test's own, among every process here
+        await answer(pilot, PromptScreen, f"echo started; {nap}")
         await wait_until(pilot, lambda: "started" in app.runbook.latest().full_output(), 30, "the output")
         slow = app.runbook.latest()
         app.main.log_view.blocks[slow.seq].focus()
         await pilot.press("f6")
         await wait_until(pilot, lambda: not slow.running, 20, "the command to stop")
         assert slow.status == "interrupted" and slow.duration < 30
-        assert not any(
-            "sleep 60" in line
-            for line in os.popen("ps -eo args").read().splitlines()
-            if line.startswith("sleep")
-        )
+
+        def sleeping() -> bool:
+            return any(line.strip() == nap for line in os.popen("ps -eo args").read().splitlines())
+
+        await wait_until(pilot, lambda: not sleeping(), 20, "the command's process to be gone")
         await quit_app(pilot)
 
 

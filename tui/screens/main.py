@@ -284,7 +284,7 @@ class MainScreen(Screen[None]):
     def _buffer_changed(self, _event: TextArea.Changed) -> None:
         self.schedule_save()
 
-    @on(TabbedContent.TabActivated)
+    @on(TabbedContent.TabActivated, "#editor-tabs")
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
         self.show_contexts()
         self.schedule_save()

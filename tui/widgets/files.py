@@ -148,8 +148,15 @@ class FilesPane(Vertical):
         if not node.is_expanded:
             self._expanding.add(folder)
             node.expand()
-        if cursor in self.nodes:
-            self.tree.move_cursor(self.nodes[cursor])
+        if cursor in self.nodes:  # once the tree has laid out its new lines (a node has none before)
+            self.call_after_refresh(self._restore_cursor, cursor)
+
+    def _restore_cursor(self, path: str) -> None:
+        node = self.nodes.get(path)
+        if node is not None and (self.tree.cursor_node is None or self.tree.cursor_node.data is None):
+            self.tree.move_cursor(node)
+        elif node is not None and self.tree.cursor_node.data.path != path:
+            self.tree.move_cursor(node)
 
     def _forget(self, path: str) -> None:
         for known in [p for p in self.nodes if p == path or p.startswith(path + "/")]:
