@@ -23,6 +23,7 @@ from .envd import Envd
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
+from .status import Sampler, processes
 
 MAX_BODY = 64 * 1024 * 1024
 FORBIDDEN_BODY_READ = 1024 * 1024  # of a request refused for want of the secret
@@ -187,6 +188,7 @@ class App:
         self.runtime: Runtime | None = None
         # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
         self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
+        self._sampler = Sampler()
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
@@ -196,6 +198,7 @@ class App:
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
                 Route("/environment", _Handlers(self, GET=self._environment)),  # our extension
+                Route("/processes", _Handlers(self, GET=self._processes)),  # our extension (status.py)
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
@@ -263,8 +266,8 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages, GET /environment; "
-                    "envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages, GET /environment, "
+                    "GET /processes; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -291,6 +294,10 @@ class App:
     async def _languages(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: every language the workbench knows, and whether this runtime runs it."""
         await _send_json(send, 200, describe())
+
+    async def _processes(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: kernels, commands and terminals with their pids, CPU and memory (status.py)."""
+        await _send_json(send, 200, processes(runtime, self.envd, self._sampler))
 
     async def _list_contexts(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, runtime.list())
