@@ -6,7 +6,7 @@ import pytest
 
 from tui.app import WorkbenchApp
 from tui.core.session import Session
-from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_started, wait_until
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.new_context import NewContextScreen
@@ -85,7 +85,9 @@ async def test_run_selection_only(runtime_url, home):
         editor = app.main.editor_pane.current()
         editor.select_line(1)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.runbook.records and not any(r.running for r in app.runbook.records.values()))
+        await wait_until(
+            pilot, lambda: app.runbook.records and not any(r.running for r in app.runbook.records.values())
+        )
         record = next(iter(app.runbook.records.values()))
         assert record.code.strip() == "print('line two')"
         assert "line two" in record.full_output() and "line one" not in record.full_output()
@@ -125,6 +127,7 @@ async def test_switch_context_from_sidebar(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, ("python", "javascript"))
+        await wait_started(pilot)  # a context that finishes starting moves the highlight back
         items = list(app.main.sidebar.list_view.query(ContextItem))
         js_index = next(i for i, item in enumerate(items) if item.info.language == "javascript")
         app.main.sidebar.list_view.focus()

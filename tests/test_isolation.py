@@ -134,7 +134,11 @@ HOME_CODE = {
 @pytest.mark.parametrize("language", sorted(HOME_CODE))
 def test_every_other_language_runs_inside(sbx: Sandbox, language: str):
     require_language(language)
-    assert lines(sbx, HOME_CODE[language], language=language) == ["/home/user"]
+    ctx = sbx.create_code_context(language=language, request_timeout=180)
+    try:
+        assert lines(sbx, HOME_CODE[language], context=ctx) == ["/home/user"]
+    finally:
+        sbx.remove_code_context(ctx)
 
 
 def test_files_write_read_and_list_under_home_and_tmp(sbx: Sandbox, workspace: Path):
@@ -449,9 +453,14 @@ def test_exhausting_memory_is_a_memory_error_and_the_runtime_survives(sbx: Sandb
             context=ctx,
             timeout=120,
         )
-        assert execution.error is not None and execution.error.name == "MemoryError", execution.error
+        error = execution.error
+        assert error is not None
         assert health(isolated) == 200
-        assert sbx.run_code("del chunks\nkept", context=ctx).text == "state"  # the context lives on
+        if error.name == "MemoryError":  # its own limit: the context lives on
+            assert sbx.run_code("del chunks\nkept", context=ctx).text == "state"
+        else:  # the whole sandbox's (other kernels hold memory too): the OOM killer ended it, and says so
+            assert error.name == "ContextRestarting" and "ran out of memory" in error.value, error
+            assert sbx.run_code("1 + 1", context=ctx, timeout=120).text == "2"
     finally:
         sbx.remove_code_context(ctx)
 
@@ -557,7 +566,7 @@ CLI = [sys.executable, "-m", "tui"]
 
 
 def run_cli(*args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None):
-    base = {k: v for k, v in os.environ.items() if not k.startswith("E2B_")}
+    base = {k: v for k, v in os.environ.items() if k not in ("E2B_API_KEY", "E2B_WORKBENCH_ISOLATE")}
     return subprocess.run(
         [*CLI, *args],
         input=stdin,

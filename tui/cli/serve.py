@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.isolation import settings as isolation_settings
+from ..runtime.sandboxenv import flags as sandbox_flags
 from .process import EXIT_USAGE, say
 
 USAGE_AFTER_URL = """\
@@ -39,6 +40,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start the default contexts on first use instead of at once",
     )
+    sandbox_flags.add_arguments(serve)
     isolation_settings.add_arguments(serve)
     serve.set_defaults(main=main, exit_at_once=False)
 
@@ -101,6 +103,8 @@ def main(args: argparse.Namespace) -> int:
         announce=announce,
         spares=not args.no_spares,
         prestart=not args.no_prestart,
+        profile=args.profile,
+        python_env=args.python_env,
         isolation=isolation,
     )
     print("Runtime stopped; every kernel it started is gone.", flush=True)

@@ -33,6 +33,7 @@ from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, 
 from ..common import languages as registry
 from ..common.files import PRIVATE_FILE, private_dir
 from . import paths
+from .commands import CommandRecord, run_command
 from .deadline import run_code_within
 from .errors import SessionError, WorkbenchError, explain, sandbox_gone
 from .records import ExecutionRecord
@@ -71,6 +72,7 @@ class Session:
         self.created = False  # cloud: this session created the sandbox (and kills it on close)
         self.keepalive: KeepAlive | None = None
         self.gone = False  # cloud: the sandbox expired or was killed under us
+        self.paused = False  # cloud: paused from here (connecting to it again resumes it)
         self.closing_note = ""  # cloud: what happened to the sandbox on close (e.g. kept: its id)
         self.start_error = ""  # why open() failed, as shown to the person
         self.languages: list[str] = list(registry.NAMES)
@@ -169,7 +171,7 @@ class Session:
         thread), so a short-lived worker thread must not start it."""
         # no default contexts: the app starts the ones it needs (see the `prestart` setting);
         # isolated when the target says so, and then never without it (IsolationUnavailable)
-        self.runtime = local_runtime(self.target)
+        self.runtime = local_runtime(self.target, prestart=False)
         try:
             return self.runtime.start()  # blocks this thread's loop: nothing else runs on it yet
         except Exception as err:
@@ -215,6 +217,27 @@ class Session:
         if self.keepalive is None:
             raise SessionError("Only a cloud sandbox has a lifetime to extend.")
         self.keepalive.extend(seconds)
+
+    def set_lifetime(self, seconds: int) -> None:
+        """Blocking: the cloud sandbox's timeout is now `seconds` from now, and the keep-alive
+        keeps it at that from here on (TargetError explains a failure)."""
+        if self.keepalive is None:
+            raise SessionError("Only a cloud sandbox has a timeout; the local runtime runs until you quit.")
+        self.keepalive.extend(seconds)
+        self.target.sandbox_timeout = seconds  # the keep-alive's own target: it extends by this now
+
+    def pause(self) -> None:
+        """Blocking: pause the cloud sandbox (memory and files kept); the session is then closed.
+        Connecting to it again (Reconnect, or --sandbox-id) resumes it."""
+        if self.keepalive is None:
+            raise SessionError("Only a cloud sandbox can be paused.")
+        from .cockpit import pause_sandbox
+
+        self.keepalive.stop()
+        pause_sandbox(self.target, self.sandbox_id)
+        self.gone = self.paused = True
+        self.close()
+        self.closing_note = f"Sandbox {self.sandbox_id} is paused. Resume it with: e2b-workbench --sandbox-id {self.sandbox_id}"
 
     def kill(self) -> None:
         """Blocking: kill the cloud sandbox now; the session is then closed."""
@@ -336,6 +359,29 @@ class Session:
             if kept is not None:
                 kept.close(record.execution_count)
             listener.on_finished(record)
+
+    def command(self, record: CommandRecord, listener: RunListener) -> concurrent.futures.Future:
+        """Start a quick command (SessionError if there is no sandbox); cancel the future to kill it."""
+        sandbox = self._sandbox()
+
+        async def run() -> None:
+            out = _private_text_file(record.output_path) if record.output_path else None
+
+            def write(text: str) -> None:
+                if out is not None:
+                    out.write(text)
+                    out.flush()
+
+            try:
+                await run_command(sandbox, record, listener, write, self.explain)
+            finally:
+                if out is not None:
+                    out.close()
+
+        future = self._submit(run())
+        self._runs.add(future)
+        future.add_done_callback(self._runs.discard)
+        return future
 
 
 def _private_text_file(path: Path) -> TextIO:

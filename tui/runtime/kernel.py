@@ -152,6 +152,7 @@ class Kernel:
         self._tasks: list[asyncio.Task[None]] = []
         self._output_task: asyncio.Task[None] | None = None
         self.started_at = 0.0
+        self._oom_kills = 0  # the sandbox's count of processes its memory limit killed, at start
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -246,6 +247,7 @@ class Kernel:
                 f"could not start the {self.spec.kernel} kernel ({argv[0]}): {err}"
             ) from err
         self.started_at = time.monotonic()
+        self._oom_kills = self.sandbox.oom_kills() if self.sandbox is not None else 0
         self._output_task = asyncio.ensure_future(self._collect_output(self.proc))
         self._connect(info)
         self._tasks = [
@@ -558,4 +560,6 @@ class Kernel:
         else:
             how = f"exited with code {code}"
         why = f"; the runtime replaced it because {self.unreachable}" if self.unreachable else ""
+        if code == -signal.SIGKILL and self.sandbox is not None and self.sandbox.oom_kills() > self._oom_kills:
+            why += f"; the sandbox ran out of memory (its limit: {self.sandbox.memory_limit_mb()} MB)"
         return f"The {self.spec.name} kernel died ({how}{why}).{self.output_excerpt(8)}"

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import folders, processes, protocol, stream
+from . import folders, processes, protocol, sandboxenv, stream
 from .isolation.client import Sandbox
 from .isolation.settings import HOME
 from .kernel import Kernel, KernelStartError
@@ -112,6 +112,7 @@ class Runtime:
         self.env = env if env is not None else {
             k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"
         }
+        self.env = sandboxenv.active().process_env(self.env)  # its python first on PATH
 
     # -- startup / shutdown -----------------------------------------------------
 
@@ -166,6 +167,10 @@ class Runtime:
 
     async def _new_kernel(self, language: str, cwd: str) -> Kernel:
         spec = require(language)
+        if spec.prepare is not None:  # python: its sandbox environment is built (or says why not)
+            problem = await spec.prepare()
+            if problem:
+                raise KernelStartError(problem)
         memory = self.sandbox.isolation.memory_mb if self.sandbox is not None else 0
         kernel = Kernel(spec, cwd, self.workdir, self.env, owner=self.owner, sandbox=self.sandbox, memory_mb=memory)
         self.kernels.add(kernel)

@@ -23,7 +23,7 @@ from typing import Any
 
 import uvicorn
 
-from . import folders, processes
+from . import folders, processes, sandboxenv
 from .isolation import settings as isolation_settings
 from .isolation.settings import Isolation
 from .server import App, bind_socket, new_secret
@@ -69,13 +69,21 @@ def serve(
     announce: Callable[[str], None] | None = None,
     spares: bool = True,
     prestart: bool = True,
+    profile: str | None = None,
+    python_env: str | None = None,
     isolation: Isolation | None = None,
 ) -> None:
     """Bind, announce the base URL, serve until SIGINT/SIGTERM, then stop every kernel.
 
+    Python runs on the sandbox environment of `profile` (or the one at `python_env`; both
+    default to their env vars), built in the background on first use, progress on stderr.
     With `isolation`, every kernel, command, terminal and file operation runs inside one
     bubblewrap sandbox; when that cannot be had here, it refuses to start (never unisolated).
     """
+    try:
+        sandboxenv.configure(profile, python_env, report=_report)
+    except sandboxenv.UnknownProfile as err:
+        raise SystemExit(f"e2b-workbench: {err}") from None
     if isolation is not None:
         from .isolation import bwrap
 
@@ -142,6 +150,10 @@ def _print_url(url: str) -> None:
     print(url, flush=True)
 
 
+def _report(text: str) -> None:
+    print(f"e2b-workbench: {text}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -151,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cwd", default=None)
     parser.add_argument("--no-spares", action="store_true", help="do not keep warm spare kernels")
     parser.add_argument("--no-prestart", action="store_true", help="start default contexts on first use")
+    sandboxenv.add_arguments(parser)
     isolation_settings.add_arguments(parser)
     args = parser.parse_args(argv)
     serve(
@@ -159,6 +172,8 @@ def main(argv: list[str] | None = None) -> None:
         args.cwd,
         spares=not args.no_spares,
         prestart=not args.no_prestart,
+        profile=args.profile,
+        python_env=args.python_env,
         isolation=isolation_from_args(args),
     )
     sys.exit(0)

@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import socket
-import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,12 +19,14 @@ from typing import Any
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
+from . import sandboxenv
 from .envd import Envd
 from .isolation.client import PYTHON_VERSION, Sandbox
 from .isolation.settings import HOME, Isolation, base_env
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
+from .status import Sampler, processes
 
 MAX_BODY = 64 * 1024 * 1024
 FORBIDDEN_BODY_READ = 1024 * 1024  # of a request refused for want of the secret
@@ -190,15 +191,17 @@ class App:
         self.owner = owner
         self.runtime: Runtime | None = None
         # isolated: everything runs inside one sandbox, whose home is /home/user (the
-        # workspace); otherwise the sandbox user's home is the runtime's workspace
+        # workspace); otherwise the sandbox user's home is the runtime's workspace (the
+        # contexts' default cwd)
         self.sandbox: Sandbox | None = None
         self.env: dict[str, str] | None = None
         if isolation is not None:
             self.sandbox = Sandbox(isolation, (workdir or Path(tempfile.mkdtemp())) / "sandbox", owner)
-            self.env = base_env([os.path.dirname(sys.executable)], PYTHON_VERSION)
+            self.env = base_env(python_version=PYTHON_VERSION)  # the sandbox's python: sandboxenv's
             self.envd = Envd(HOME, owner, sandbox=self.sandbox, base_env=self.env)
         else:
             self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
+        self._sampler = Sampler()
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
@@ -208,6 +211,8 @@ class App:
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
+                Route("/environment", _Handlers(self, GET=self._environment)),  # our extension
+                Route("/processes", _Handlers(self, GET=self._processes)),  # our extension (status.py)
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
@@ -225,6 +230,7 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    sandboxenv.active().start()  # built in the background: GET /environment follows it
                     if self.sandbox is not None:
                         await self.sandbox.start()
                     self.runtime = Runtime(
@@ -242,6 +248,7 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await sandboxenv.active().stop()
                 await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()
@@ -284,8 +291,8 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages, GET /sandbox; "
-                    "envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages, GET /environment, "
+                    "GET /processes, GET /sandbox; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -305,6 +312,10 @@ class App:
     async def _health(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, "OK")
 
+    async def _environment(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: the sandbox's Python environment (building, ready, failed), progress, error."""
+        await _send_json(send, 200, sandboxenv.active().status())
+
     async def _sandbox(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: whether this sandbox is isolated, its network, home and limits."""
         if self.sandbox is not None:
@@ -321,6 +332,10 @@ class App:
     async def _languages(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: every language the workbench knows, and whether this runtime runs it."""
         await _send_json(send, 200, describe())
+
+    async def _processes(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: kernels, commands and terminals with their pids, CPU and memory (status.py)."""
+        await _send_json(send, 200, processes(runtime, self.envd, self._sampler))
 
     async def _list_contexts(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, runtime.list())

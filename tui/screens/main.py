@@ -9,35 +9,46 @@ straight down and back:
                    -> RunFinished             -> RunBook.finish, history, sidebar
 
 Sandboxes (cloud commands, switching) belong to the app's SandboxController; artifacts
-to its ArtifactDialogs. Nothing here blocks the event loop: SDK calls are awaited.
+to its ArtifactDialogs. The sidebar's Files tab, the terminal pane and the quick command
+line each have their controller (`tui.controllers.files`, `.terminal`, `.commands`):
+the screen lays them out, routes their messages and keys, and nothing more. Nothing here
+blocks the event loop: SDK calls are awaited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 from typing import cast
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TextArea
+from textual.widgets import Footer, Header, Label, TabbedContent, TabPane, TextArea
 
 from ..actions import bindings
 from ..core.buffers import Buffer, BufferSet, context_for, first_buffer
+from ..core.commands import CommandRecord
+from ..core.environment import describe, fetch_environment
 from ..core.errors import WorkbenchError
 from ..core.fanout import FanOut, Lane
 from ..core.history import HistoryEntry
 from ..core.records import ExecutionRecord
 from ..core.runbook import ContextEntry
 from ..messages import RunFinished, RunUpdated, SessionListener
+from ..widgets.command_block import CommandBlock
 from ..widgets.editor import CodeEditor, EditorPane
+from ..widgets.files import FilesPane
 from ..widgets.output_log import OutputLog, RunBlock
 from ..widgets.sidebar import ContextSidebar
+from ..widgets.terminal import TerminalView
 from ..workbench import Workbench
 from .choice import ChoiceScreen
+from .cockpit import CockpitScreen
 from .confirm import ConfirmScreen
 from .export import ExportScreen
 from .fanout import FanOutScreen
@@ -72,10 +83,17 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="body"):
-            yield ContextSidebar(id="sidebar")
+            with TabbedContent(id="side", initial="side-contexts"):
+                with TabPane("Contexts", id="side-contexts"):
+                    yield ContextSidebar(id="sidebar")
+                with TabPane("Files", id="side-files"):
+                    yield FilesPane(id="files")
             with Vertical(id="main"):
                 yield EditorPane(id="editor")
                 yield OutputLog(id="log")
+                with Vertical(id="terminal-pane", classes="-hidden"):
+                    yield Label("terminal · Ctrl+] leaves · F10 hides", id="terminal-title", classes="dim")
+                    yield TerminalView(id="terminal")
         yield Footer()
 
     @property
@@ -89,6 +107,14 @@ class MainScreen(Screen[None]):
     @property
     def sidebar(self) -> ContextSidebar:
         return self.query_one(ContextSidebar)
+
+    @property
+    def files_pane(self) -> FilesPane:
+        return self.query_one(FilesPane)
+
+    @property
+    def terminal_view(self) -> TerminalView:
+        return self.query_one(TerminalView)
 
     async def on_mount(self) -> None:
         await self._restore_buffers()
@@ -124,6 +150,29 @@ class MainScreen(Screen[None]):
         note = f"\n{session.languages_note}" if session.languages_note else ""
         self.sidebar.set_status(f"Languages: {languages}{note}")
         self._ensure_default_contexts()
+        if self.query_one("#side", TabbedContent).active == "side-files":
+            self.workbench.files.show()
+        if self.query_one("#terminal-pane").display:
+            self.workbench.terminal.show()
+        if not cloud:  # the runtime may still be building python's environment: say so
+            self.watch_environment(f"Languages: {languages}{note}")
+
+    @work(group="environment", exclusive=True, exit_on_error=False)
+    async def watch_environment(self, status: str) -> None:
+        """Show the sandbox environment's build under the status until it is ready (or failed)."""
+        app = self.workbench
+        session = app.session
+        while session is app.session and not app.quitting:
+            found = await fetch_environment(session.url)
+            if found is None or not found.building:
+                if found is not None and found.failed:
+                    self.sidebar.set_status(f"{status}\n[b red]{escape(describe(found))}[/]")
+                    app.notify(describe(found), title="Sandbox environment", severity="error", timeout=30)
+                else:
+                    self.sidebar.set_status(status)
+                return
+            self.sidebar.set_status(f"{status}\n[b]{escape(describe(found))}[/]")
+            await asyncio.sleep(0.5)
 
     def _session_failed(self, err: WorkbenchError) -> None:
         app = self.workbench
@@ -146,6 +195,7 @@ class MainScreen(Screen[None]):
     def session_closed(self, status: str) -> None:
         """The session went away (killed, or being replaced): nothing runs until a new one opens."""
         self.ready = False
+        self.workbench.files.session_closed()
         self.sidebar.set_status(status)
         self.show_contexts()
 
@@ -183,7 +233,11 @@ class MainScreen(Screen[None]):
             dropped = self._waiting.pop(language, [])
             if not app.quitting and session is app.session:
                 self.show_contexts()
-                lost = f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start." if dropped else ""
+                lost = (
+                    f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start."
+                    if dropped
+                    else ""
+                )
                 app.notify(
                     f"Could not create a {language} context: {session.explain(err)}{lost}",
                     title="New context",
@@ -257,7 +311,7 @@ class MainScreen(Screen[None]):
     def _buffer_changed(self, _event: TextArea.Changed) -> None:
         self.schedule_save()
 
-    @on(TabbedContent.TabActivated)
+    @on(TabbedContent.TabActivated, "#editor-tabs")
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
         self.show_contexts()
         self.schedule_save()
@@ -322,6 +376,7 @@ class MainScreen(Screen[None]):
         """Run `code` in `entry`: the log shows it, history records it; its record."""
         app = self.workbench
         record = app.runbook.begin(code, entry, app.session.output_dir)
+        app.files.run_started()
         self.log_view.add_run(record)
         try:
             app.runbook.attach(record, app.session.run(record, self.listener, app.config.run_timeout))
@@ -356,8 +411,13 @@ class MainScreen(Screen[None]):
         self.log_view.update_run(message.seq)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        self.workbench.runbook.finish(message.record)
-        self._finished(message.record)
+        record = message.record
+        self.workbench.files.run_finished(record.started_at)
+        if isinstance(record, CommandRecord):
+            self.workbench.commands.finished(record)
+            return
+        self.workbench.runbook.finish(record)
+        self._finished(record)
 
     def _finished(self, record: ExecutionRecord) -> None:
         app = self.workbench
@@ -379,9 +439,18 @@ class MainScreen(Screen[None]):
         self.show_contexts()
 
     def action_interrupt(self) -> None:
+        focused = self.focused
+        if isinstance(focused, CommandBlock) and focused.record.running:
+            self.workbench.commands.interrupt(focused.record)
+            self.notify("Stopping the command…")
+            return
         entry = self._target_context()
         runbook = self.workbench.runbook
         running = runbook.running(entry.id if entry else None)
+        if not running and self.workbench.commands.running():
+            count = self.workbench.commands.interrupt()
+            self.notify(f"Stopping {count} command{'s' if count != 1 else ''}…")
+            return
         if not running:
             self.notify("Nothing is running in this context.")
             return
@@ -603,10 +672,13 @@ class MainScreen(Screen[None]):
     # -- panes ------------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
-        self.sidebar.toggle_class("-hidden")
+        self.query_one("#side").toggle_class("-hidden")
 
     def action_cycle_focus(self) -> None:
-        order = [self.sidebar.list_view, self.editor_pane.current(), self.log_view]
+        side = self.query_one("#side", TabbedContent)
+        first = self.files_pane.tree if side.active == "side-files" else self.sidebar.list_view
+        terminal = self.query_one("#terminal-pane")
+        order = [first, self.editor_pane.current(), self.terminal_view if terminal.display else self.log_view]
         panes = [p for p in order if p is not None and all(w.display for w in p.ancestors_with_self)]
         focused = self.focused
         current = 0
@@ -615,7 +687,7 @@ class MainScreen(Screen[None]):
                 current = i
                 break
         target = panes[(current + 1) % len(panes)]
-        if target is self.log_view:
+        if target is self.log_view and self.log_view.display:
             block = self.log_view.focused_block()
             (block or self.log_view).focus()
         else:
@@ -700,6 +772,97 @@ class MainScreen(Screen[None]):
             self.notify("The runtime is not running yet.", severity="warning")
             return
         self.app.push_screen(ToolCallScreen(app.session, app.session.languages, app.config.run_timeout))
+
+    # -- files, terminal, commands, cockpit (their controllers do the work) ----------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A pane that takes every key (the terminal) keeps the screen's keys for itself."""
+        return not getattr(self.focused, "captures_keys", False)
+
+    def action_files(self) -> None:
+        """Show the Files tab (and the sidebar); from the Files tab, back to the contexts."""
+        side = self.query_one("#side", TabbedContent)
+        side.remove_class("-hidden")
+        if side.active == "side-files" and self.files_pane.has_focus_within:
+            side.active = "side-contexts"
+            self.sidebar.list_view.focus()
+            return
+        side.active = "side-files"
+        self.workbench.files.show()
+        self.files_pane.tree.focus()
+
+    @on(TabbedContent.TabActivated, "#side")
+    def _side_tab(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        if event.pane.id == "side-files":
+            self.workbench.files.show()
+
+    def on_files_pane_request(self, message: FilesPane.Request) -> None:
+        self.workbench.files.request(message.action, message.entry)
+
+    def on_files_pane_changed(self, message: FilesPane.Changed) -> None:
+        self.workbench.files.changed(message.folder)
+
+    def insert_text(self, text: str) -> None:
+        """Put `text` (a file's path) at the cursor of the current buffer."""
+        editor = self.editor_pane.current()
+        if editor is None:
+            return
+        editor.insert(text)
+        editor.focus()
+
+    def action_upload(self) -> None:
+        """Upload into the Files pane's highlighted folder (the home until the pane was used)."""
+        if not self.files_pane.loaded:
+            self.action_files()
+            self.notify("The Files pane is loading: choose where to upload, then press u.")
+            return
+        folder = self.files_pane.folder_here()
+        if folder is not None:
+            self.workbench.files.request("upload", folder)
+
+    def action_terminal(self) -> None:
+        """Show the terminal in the log's place (starting its shell), or hide it again."""
+        pane = self.query_one("#terminal-pane")
+        showing = pane.has_class("-hidden")
+        pane.set_class(not showing, "-hidden")
+        self.log_view.display = not showing
+        if showing:
+            self.terminal_view.focus()
+            self.workbench.terminal.show()
+        else:
+            editor = self.editor_pane.current()
+            if editor is not None:
+                editor.focus()
+
+    def on_terminal_view_input(self, message: TerminalView.Input) -> None:
+        self.workbench.terminal.typed(message.data)
+
+    def on_terminal_view_resized(self, message: TerminalView.Resized) -> None:
+        self.workbench.terminal.resize(message.rows, message.cols)
+
+    def on_terminal_view_leave(self, _message: TerminalView.Leave) -> None:
+        editor = self.editor_pane.current()
+        if editor is not None:
+            editor.focus()
+
+    def action_copy_terminal(self) -> None:
+        self.workbench.terminal.copy()
+
+    def action_quick_command(self) -> None:
+        if not self.ready:
+            self.notify("The sandbox is not open yet.", severity="warning")
+            return
+        self.workbench.commands.ask()
+
+    def action_cockpit(self) -> None:
+        self.app.push_screen(CockpitScreen())
+
+    def action_set_sandbox_timeout(self) -> None:
+        self.workbench.sandboxes.set_sandbox_timeout()
+
+    def action_pause_sandbox(self) -> None:
+        self.workbench.sandboxes.pause_sandbox()
 
     # -- sandboxes (the app's controller does the work) --------------------------------
 

@@ -7,8 +7,9 @@ What the sandbox sees (an allow-list: any path not named here does not exist ins
   hidden even from a runtime run as root), with the sandbox's own `passwd`, `group`, `hosts`
   and `hostname` (its user is `user`, uid 1000, home `/home/user`, as on E2B);
 - read-only at their own paths, the folders the kernels run from when they are elsewhere
-  (the Python environment, its base installation, this package, Deno, jjava): only those
-  folders, even when they live under the user's home (a pyenv Python), never the home itself;
+  (the sandbox's Python environments, their base installation, this package and the venv it
+  runs from, Deno, jjava): only those folders, even when they live under the user's home (a
+  pyenv Python, the data dir), never the home itself;
 - `/home/user`: the workspace, the one writable place besides a private `/tmp` (and
   `/dev/shm`); `/run/e2b/kernels`: one directory per kernel (its connection file, sockets);
   everything else is read-only, the folders bubblewrap makes (`/`, `/var`, `/home`) included;
@@ -23,6 +24,7 @@ otherwise cannot).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -130,12 +132,40 @@ def _within(path: str, folders: list[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
+def _venv_home(folder: Path) -> str | None:
+    """The installation a virtual environment was made from (its pyvenv.cfg's `home`, a bin folder)."""
+    try:
+        for line in (folder / "pyvenv.cfg").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                return os.path.dirname(value.strip())
+    except OSError:
+        pass
+    return None
+
+
 def tool_dirs() -> list[str]:
-    """The folders the kernels run from, outside the system folders: mounted read-only."""
+    """The folders the kernels run from, outside the system folders: mounted read-only.
+
+    The sandbox's Python environments live in one folder (sandboxenv's root), mounted whole: the
+    environment python uses may be built (by the runtime, outside) after the sandbox started,
+    and appears in it then. Their base installation is the workbench's own (`sys.base_prefix`).
+    """
+    from .. import sandboxenv
     from ..languages import deno_path, jjava_dir
 
     wanted: list[str] = [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parents[2])]
     wanted.append(os.path.dirname(os.path.realpath(sys.executable)))
+    root = sandboxenv.envs_root()
+    with contextlib.suppress(OSError):
+        root.mkdir(parents=True, exist_ok=True)
+    wanted.append(str(root))  # the environments, and their support folder
+    spec = sandboxenv.active().spec
+    if not spec.managed:  # one given as is, wherever it is
+        wanted.append(str(spec.path))
+        home = _venv_home(spec.path)
+        if home:
+            wanted.append(home)
     deno = deno_path()
     if deno:
         wanted.append(os.path.dirname(os.path.realpath(deno)))

@@ -35,7 +35,7 @@ from typing import Any
 
 from .. import fileops, inotify
 from ..fileops import Entry
-from ..processes import die_with_parent
+from ..processes import HELD, die_with_parent
 from . import bwrap, settings
 from .limits import CGroup, sandbox_memory
 
@@ -289,6 +289,7 @@ class Sandbox:
             if cgroup is not None:
                 cgroup.join()
 
+        previous = self.proc.pid if self.proc is not None else None
         env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
         if self.mark:
             env[_mark_name()] = self.mark
@@ -308,6 +309,9 @@ class Sandbox:
             files_theirs.close()
             for fd in data_fds.values():
                 os.close(fd)
+        if previous is not None:
+            HELD.discard(previous)
+        HELD.add(self.proc.pid)  # its exit status is ours to read, not the orphan reaper's
         self.generation += 1
         self.spawner = Link(spawn_ours, self._event)
         self.spawner.on_close = self._agent_gone
@@ -430,6 +434,14 @@ class Sandbox:
         process = SandboxProcess(host, inner)
         self.processes[inner] = process
         return process
+
+    def oom_kills(self) -> int:
+        """Processes of the sandbox its memory cgroup has killed so far (0 without one)."""
+        return self.cgroup.oom_kills() if self.cgroup is not None else 0
+
+    def memory_limit_mb(self) -> int:
+        """The whole sandbox's memory limit (the cgroup's), in MB."""
+        return sandbox_memory(self.isolation.memory_mb * 1024 * 1024) // (1024 * 1024)
 
     def kernel_dir(self, stem: str) -> tuple[Path, str]:
         """A new directory for one kernel: (its path here, its path inside)."""

@@ -104,6 +104,17 @@ class CGroup:
             (f / "memory.limit_in_bytes").exists() or (f / "memory.max").exists() for f in self.folders
         )
 
+    def oom_kills(self) -> int:
+        """How many processes the memory limit has killed so far (0 where it is not counted)."""
+        for folder in self.folders:
+            for name in ("memory.oom_control", "memory.events"):  # cgroup v1, v2
+                with contextlib.suppress(OSError, ValueError):
+                    for line in (folder / name).read_text().splitlines():
+                        key, _, value = line.partition(" ")
+                        if key == "oom_kill":
+                            return int(value)
+        return 0
+
     def join(self) -> None:  # pragma: no cover - runs in the child between fork and exec
         """Move the calling process into the cgroup(s) (from a preexec_fn: its children follow)."""
         for folder in self.folders:
