@@ -610,6 +610,16 @@ def test_without_bubblewrap_tool_call_and_mcp_refuse_unless_told_otherwise(tmp_p
     assert json.loads(done.stdout)["text"] == str(tmp_path.resolve())
 
 
+def test_tool_call_on_a_running_runtime_needs_it_to_be_isolated(isolated: LocalRuntime, runtime_url: str, tmp_path):
+    call = '{"code": "import os; os.getcwd()"}'
+    done = run_cli("tool", "call", "--url", runtime_url, stdin=call, cwd=tmp_path)
+    assert done.returncode == 2 and "is not isolated" in done.stderr and "--no-isolate" in done.stderr
+    assert runtime_url.rsplit("/", 1)[1] not in done.stderr  # its secret stays unsaid
+    done = run_cli("tool", "call", "--url", isolated.url, stdin=call, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["text"] == "/home/user"
+
+
 def test_a_workspace_that_would_show_the_home_is_refused(tmp_path: Path):
     require_isolation()
     for folder in (str(Path.home()), "/"):

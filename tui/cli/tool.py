@@ -136,11 +136,21 @@ def tool_limits(args: argparse.Namespace) -> ToolLimits:
 
 
 def isolation_refusal(target: Any) -> str:
-    """Why code cannot run where `target` says (isolation asked for and not to be had), or ''."""
-    from ..core.target import IsolationUnavailable, isolation_problem
+    """Why code cannot run where `target` says (isolation asked for and not to be had), or ''.
+    A runtime already running (`--url`, E2B_SANDBOX_URL) must say it is isolated itself."""
+    from ..core.target import IsolationUnavailable, isolation_problem, runtime_isolated
 
     if target.cloud or not target.isolate:
         return ""
+    if target.url:
+        if runtime_isolated(target.url):
+            return ""
+        shown = target.url.rsplit("/", 1)[0] + "/…"  # the secret stays unsaid
+        return (
+            f"the runtime at {shown} is not isolated, and isolation was asked for (the default for "
+            "code a model wrote). Start it with `e2b-workbench serve --isolate`, leave out --url "
+            "(and E2B_SANDBOX_URL) to start an isolated one, or run without isolation with --no-isolate."
+        )
     problem = isolation_problem()
     return str(IsolationUnavailable(problem)) if problem else ""
 

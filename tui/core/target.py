@@ -408,6 +408,18 @@ def check_runtime(url: str) -> None:
         raise TargetError(f"The runtime at {shown} answered {response.status_code} to a health check.")
 
 
+def runtime_isolated(url: str) -> bool:
+    """Whether the running runtime at `url` says it is isolated (GET /sandbox); False when it
+    does not say (an older runtime, or no answer)."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/sandbox", timeout=10)
+        return response.status_code == 200 and response.json().get("isolated") is True
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
 @contextlib.contextmanager
 def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
     """A synchronous SDK sandbox for `target`; everything it started is stopped on exit.
