@@ -158,6 +158,46 @@ def test_files_write_read_and_list_under_home_and_tmp(sbx: Sandbox, workspace: P
     assert not Path(tmp_name).exists()
 
 
+def tiny_wheel(folder: Path, name: str) -> Path:
+    """A wheel of one pure-Python module (`VALUE = 42`), built by hand: no index, no network."""
+    import base64
+    import hashlib
+    import zipfile
+
+    info = f"{name}-0.1.dist-info"
+    files = {
+        f"{name}/__init__.py": b"VALUE = 42\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
+    wheel = folder / f"{name}-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return wheel
+
+
+def test_pip_install_goes_to_the_home_and_the_environment_stays_as_it_was(sbx: Sandbox, workspace: Path):
+    name = f"e2btiny{uuid.uuid4().hex[:6]}"
+    wheel = tiny_wheel(workspace, name)
+    seen = lines(
+        sbx,
+        f"%pip install -q --no-index /home/user/{wheel.name}\nimport {name}, sys\n"
+        f"print({name}.VALUE, {name}.__file__)\nprint(sys.prefix)",
+    )
+    value, where = seen[-2].split()
+    assert value == "42" and where.startswith("/home/user/.local/lib/python"), seen
+    assert next(workspace.glob(f".local/lib/python*/site-packages/{name}/__init__.py"))  # yours, kept
+    prefix = seen[-1]  # the sandbox's environment: read-only, unchanged
+    assert not list(Path(prefix).glob(f"lib/python*/site-packages/{name}"))
+    assert sbx.commands.run(f"python -c 'import {name}; print({name}.VALUE)'").stdout == "42\n"
+
+
 def test_a_watch_sees_what_the_sandbox_writes(sbx: Sandbox):
     folder = f"w-{uuid.uuid4().hex[:8]}"
     sbx.files.make_dir(folder)
