@@ -34,6 +34,7 @@ from _machine import machine_info, verdict  # noqa: E402
 from _stats import rotated, summary  # noqa: E402
 from e2b_code_interpreter import Sandbox  # noqa: E402
 
+from tui.runtime import sandboxenv  # noqa: E402
 from tui.runtime.isolation import bwrap  # noqa: E402
 from tui.runtime.isolation.settings import Isolation  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
@@ -173,6 +174,7 @@ def main() -> int:
         return 2
     info = machine_info(["e2b-code-interpreter", "e2b", "ipykernel", "pyzmq", "uvicorn"])
     info["bubblewrap"] = bwrap.version()
+    info["sandbox_env"] = str(sandboxenv.active().spec.path)  # what python kernels run on
     report: dict = {"machine": info}
     with tempfile.TemporaryDirectory(prefix="isolation-bench-") as tmp:
         folder = Path(tmp)
@@ -198,6 +200,7 @@ def main() -> int:
         report["start"] = starts(folder, args.start_samples)
     info["loadavg_end"] = list(__import__("os").getloadavg())
     print(f"Machine: {info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['bubblewrap']}")
+    print(f"Python kernels on: {info['sandbox_env']}")
     print(f"Load average: {info['loadavg_start'][0]:.2f} at start, {info['loadavg_end'][0]:.2f} at end")
     for kind, label in (("sdk", "SDK `run_code`"), ("raw", "raw `POST /execute`")):
         rows = report["round_trip"][kind]
