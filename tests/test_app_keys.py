@@ -305,3 +305,20 @@ async def test_launch_starts_python_only_and_a_language_starts_when_first_run(ho
         assert record.language == "bash" and "started on demand" in record.full_output()
         await quit_app(pilot)
     assert app.return_code == 0
+
+
+async def test_keys_typed_as_a_dialog_opens_land_in_its_field(runtime_url, home):
+    from textual import events
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        app.config.run_timeout = 0
+        await app.main.run_action("set_timeout")  # opens the prompt, whose field has "0"
+        for key in "25":  # typed at once, before the field has focus
+            app.post_message(events.Key(key, key))
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen) and app.screen.focused is not None)
+        field = app.screen.query_one("#value")
+        await wait_until(pilot, lambda: "25" in field.value, what=f"the keys in the field ({field.value!r})")
+        await pilot.press("escape")
+        await quit_app(pilot)

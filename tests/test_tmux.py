@@ -142,13 +142,14 @@ def test_real_app_in_tmux_runs_code_and_quits_cleanly(tmp_path: Path) -> None:
 def type_into_dialog(tmux: Tmux, text: str, clear: str = "") -> None:
     """Type `text` into the dialog's field (emptied first when it shows `clear`), then Enter,
     each step once the screen shows the one before: keys sent while the field is not focused
-    yet would be lost."""
+    yet would be lost (so `text` is short enough to be seen whole: a lost first key shows)."""
+    assert len(text) <= 40, "a text the field cannot show whole could lose its start unseen"
     deadline = time.monotonic() + 20
     while clear and clear in tmux.screen():
         assert time.monotonic() < deadline, f"could not empty the field:\n{tmux.screen()}"
         tmux("send-keys", "C-u")
         time.sleep(0.1)
-    shown = text[-30:]
+    shown = text
     while shown not in tmux.screen():
         assert time.monotonic() < deadline, f"could not type into the field:\n{tmux.screen()}"
         tmux("send-keys", "C-u")
@@ -193,7 +194,7 @@ def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_
         tmux.wait_for(lambda s: "~ (home)" in s, 30, "the Files pane")
         tmux("send-keys", "u")
         tmux.wait_for(lambda s: "Upload into ." in s, 10, "the upload dialog")
-        type_into_dialog(tmux, str(source))
+        type_into_dialog(tmux, os.path.relpath(source, workdir))  # the app runs in workdir
         tmux.wait_for(lambda s: "data.csv" in s and "Uploaded 1 file" in s, 30, "the upload")
         assert (workdir / "data.csv").read_text() == source.read_text()
 
@@ -214,7 +215,7 @@ def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_
         tmux("send-keys", "Down")
         tmux("send-keys", "d")
         tmux.wait_for(lambda s: "Download out.csv to" in s and "./out.csv" in s, 10, "the download dialog")
-        type_into_dialog(tmux, f"{downloads}/", clear="./out.csv")
+        type_into_dialog(tmux, os.path.relpath(downloads, workdir) + "/", clear="./out.csv")
         tmux.wait_for(lambda s: "Downloaded 1 file" in s, 30, "the download")
         assert (downloads / "out.csv").read_text() == "a,b,c\n1,2,3\n3,4,7\n"
 

@@ -11,12 +11,15 @@ import os
 import shlex
 from pathlib import Path
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label
+
+from .early_keys import to_field
 
 
 def _last_word(value: str) -> tuple[str, str]:
@@ -129,6 +132,9 @@ class LocalPathScreen(ModalScreen[list[Path] | None]):
             self.query_one("#path-problem", Label).update("[red]One path only.[/]")
             return
         self.dismiss(paths)
+
+    def on_key(self, event: events.Key) -> None:
+        to_field(self, event, self.input)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from .early_keys import to_field
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -26,6 +29,9 @@ class PromptScreen(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
+
+    def on_key(self, event: events.Key) -> None:
+        to_field(self, event, self.query_one("#value", Input))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
