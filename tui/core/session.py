@@ -32,7 +32,7 @@ from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, 
 
 from ..common import languages as registry
 from ..common.files import PRIVATE_FILE, private_dir
-from . import paths
+from . import introspect, paths
 from .deadline import run_code_within
 from .errors import SessionError, WorkbenchError, explain, sandbox_gone
 from .records import ExecutionRecord
@@ -70,6 +70,7 @@ class Session:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="e2b-session", daemon=True)
         self._runs: set[concurrent.futures.Future] = set()
+        self._queues: dict[str, list[ExecutionRecord]] = {}  # per context, in order (session thread)
         self._closed = False
 
     # -- plumbing ---------------------------------------------------------------
@@ -217,6 +218,27 @@ class Session:
     async def remove_context(self, context_id: str) -> None:
         await self._on_session_thread(self._sandbox().remove_code_context(context_id))
 
+    async def complete(self, context_id: str, code: str, cursor: int) -> introspect.Completion:
+        """Completions from the context's kernel (IntrospectionUnavailable on E2B cloud)."""
+        return await self._on_session_thread(
+            introspect.complete(self._introspect_url(), context_id, code, cursor)
+        )
+
+    async def inspect(self, context_id: str, code: str, cursor: int) -> introspect.Inspection:
+        """What the context's kernel knows about the name at `cursor` (IntrospectionUnavailable on E2B cloud)."""
+        return await self._on_session_thread(
+            introspect.inspect(self._introspect_url(), context_id, code, cursor)
+        )
+
+    def _introspect_url(self) -> str:
+        if self.mode == "cloud" or not self.url:
+            raise introspect.IntrospectionUnavailable(
+                "E2B cloud's code interpreter cannot complete or inspect names.",
+                "Completion and inspection come from the local runtime's kernels.",
+            )
+        self._sandbox()  # open
+        return self.url
+
     async def call(self, work: Callable[[AsyncSandbox], Coroutine[Any, Any, T]]) -> T:
         """Run `work(sandbox)` on the session thread (e.g. a tool call); await its result here."""
         return await self._on_session_thread(work(self._sandbox()))
@@ -237,9 +259,17 @@ class Session:
         self, sandbox: AsyncSandbox, record: ExecutionRecord, listener: RunListener, timeout: float
     ) -> None:
         out = _private_text_file(record.output_path) if record.output_path else None
+        # A context runs one execution at a time, in arrival order: a run submitted while
+        # another of its context runs waits, and begins when that one ends (or, at the
+        # latest, with its first output). So its wait and its run time can be told apart.
+        queue = self._queues.setdefault(record.context_id, [])
+        queue.append(record)
+        if len(queue) == 1:
+            record.mark_running()
 
         def add(stream: str) -> Callable[[OutputMessage], None]:
             def handler(msg: OutputMessage) -> None:
+                record.mark_running()
                 with record.lock:
                     record.output.add(stream, msg.line)
                 if out is not None:
@@ -250,11 +280,13 @@ class Session:
             return handler
 
         def on_result(result: Result) -> None:
+            record.mark_running()
             with record.lock:
                 record.results.append(result)
             listener.on_update(record)
 
         def on_error(error: ExecutionError) -> None:
+            record.mark_running()
             with record.lock:
                 record.error = error
             listener.on_update(record)
@@ -299,6 +331,12 @@ class Session:
             record.duration = time.monotonic() - record.started_mono
             if out is not None:
                 out.close()
+            queue.remove(record)
+            if not queue:
+                self._queues.pop(record.context_id, None)
+            elif queue[0].running_since is None:
+                queue[0].mark_running()  # the next run of this context begins now
+                listener.on_update(queue[0])
             listener.on_finished(record)
 
 

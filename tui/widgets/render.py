@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from html.parser import HTMLParser
-
 from e2b_code_interpreter.models import ExecutionError, Result
 from rich.console import Group, RenderableType
 from rich.json import JSON
@@ -13,92 +10,87 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from ..common import html as htmldoc
+from ..common.terminal import clean
+from ..core import forms
 from ..core.artifacts import Artifact
 from ..core.pictures import picture_of
 
-MAX_TABLE_ROWS = 20
-MAX_TABLE_COLUMNS = 12
 THUMBNAIL_ROWS = 10  # an artifact's picture in the log: this many rows of half-blocks...
 THUMBNAIL_COLUMNS = 48  # ...and at most this wide
 THUMBNAIL_BLOCK = 5  # the darkest colour of each 5×5 block of a thumbnail pixel counts
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-class _HTMLText(HTMLParser):
-    """HTML to readable text: blocks become lines, table cells are tab-separated."""
-
-    BLOCKS = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "hr"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-        self._cell = False
-
-    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in ("td", "th"):
-            if self._cell:
-                self.parts.append("\t")
-            self._cell = True
-        elif tag in self.BLOCKS:
-            self._newline()
-            self._cell = False
-        if tag == "li":
-            self.parts.append("• ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self._skip = max(0, self._skip - 1)
-        elif tag in self.BLOCKS:
-            self._newline()
-            self._cell = False
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(re.sub(r"\s+", " ", data) if not data.isspace() else "")
-
-    def _newline(self) -> None:
-        if self.parts and not self.parts[-1].endswith("\n"):
-            self.parts.append("\n")
-
-    def text(self) -> str:
-        lines = [line.strip() for line in "".join(self.parts).splitlines()]
-        return "\n".join(line for line in lines if line)
+def terminal_text(text: str, style: str = "") -> Text:
+    """Sandbox text as a Rich Text that cannot act on the terminal: every escape sequence but
+    colours dropped, `\\r` and `\\b` applied (tui.common.terminal.clean), colours as styles."""
+    shown = clean(text, colours=True)
+    if "\x1b" in shown:
+        found = Text.from_ansi(shown, style=style, end="")
+        return found
+    return Text(shown, style=style, end="")
 
 
-def html_to_text(html: str) -> str:
-    """HTML as readable text (see _HTMLText)."""
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
+def plain(text: str) -> str:
+    """Sandbox text as plain text (no escape sequence at all), for copies and labels."""
+    return clean(text)
+
+
+def html_renderable(html: str) -> RenderableType:
+    """An HTML result as readable rich text: bold, italic, links (with their target), lists,
+    headings, preformatted text, and tables as tables."""
+    parts: list[RenderableType] = []
+    for block in htmldoc.parse(html):
+        if isinstance(block, htmldoc.Table):
+            parts.append(table_renderable(block))
+            continue
+        if block.kind == "p" and htmldoc.SHAPE.fullmatch(block.plain().strip()) and parts:
+            if isinstance(parts[-1], Table) and parts[-1].caption:
+                continue  # the frame's size is in its table's caption already
+        text = Text(plain(block.bullet), style="bold" if block.kind.startswith("h") else "")
+        for span in block.spans:
+            style = Style(
+                bold=span.bold or block.kind.startswith("h") or None,
+                italic=span.italic or None,
+                underline=bool(span.link) or None,
+                color="cyan" if span.link else ("green" if span.code else None),
+            )
+            text.append(plain(span.text), style=style)
+            if span.link and span.link != span.text.strip() and not span.link.startswith("#"):
+                text.append(f" <{plain(span.link)}>", style="dim")
+        parts.append(text)
+    if not parts:
+        return Text("")
+    return Group(*parts)
+
+
+def table_renderable(table: htmldoc.Table) -> Table:
+    """A table (an HTML one, or a DataFrame's) as a Rich table: header rows bold, a
+    DataFrame's index column bold, and under a cut frame its size and what is not shown."""
+    width = table.columns()
+    rich = Table(show_edge=False, header_style="bold", pad_edge=False, show_header=table.header_rows > 0)
+    headers = table.rows[: table.header_rows] or [[""] * width]
+    for i in range(width):
+        names = [row[i] if i < len(row) else "" for row in headers]
+        label = "\n".join(plain(n) for n in names if n) if table.header_rows else ""
+        index = table.is_dataframe and i == 0
+        rich.add_column(
+            label,
+            overflow="fold",
+            style="bold" if index else "",
+            justify="left" if index else "right" if table.is_dataframe else "left",
+        )
+    for row in table.body():
+        rich.add_row(*(plain(cell) for cell in row + [""] * (width - len(row))))
+    note = forms.hidden_note(table)
+    if note:
+        rich.caption = note
+    return rich
 
 
 def data_table(data: dict) -> Table:
-    """A `data` result ({column: [values]}) as a table, bounded in rows and columns."""
-    columns = list(data)[:MAX_TABLE_COLUMNS]
-    table = Table(show_edge=False, header_style="bold", pad_edge=False)
-    for name in columns:
-        table.add_column(str(name), overflow="fold")
-    rows = max((len(v) for v in data.values() if isinstance(v, list)), default=0)
-    for i in range(min(rows, MAX_TABLE_ROWS)):
-        table.add_row(*(_cell(data[c], i) for c in columns))
-    hidden_rows = rows - min(rows, MAX_TABLE_ROWS)
-    hidden_cols = len(data) - len(columns)
-    if hidden_rows or hidden_cols:
-        table.caption = (
-            f"{rows} rows × {len(data)} columns (showing {min(rows, MAX_TABLE_ROWS)} × {len(columns)})"
-        )
-    return table
-
-
-def _cell(values, i: int) -> str:
-    if isinstance(values, list) and i < len(values):
-        value = values[i]
-        return "" if value is None else str(value)
-    return ""
+    """A `data` result ({column: [values]}) as a table like pandas shows a frame (see forms.data_table)."""
+    return table_renderable(forms.data_table(data))
 
 
 def thumbnail(image, rows: int = THUMBNAIL_ROWS, max_columns: int = THUMBNAIL_COLUMNS) -> Text:
@@ -154,59 +146,67 @@ def render_artifact(artifact: Artifact, with_thumbnail: bool = True) -> Renderab
 
 
 def render_result(
-    result: Result, artifact: Artifact | None = None, with_thumbnail: bool = True
+    result: Result, artifact: Artifact | None = None, with_thumbnail: bool = True, form: str | None = None
 ) -> RenderableType:
-    """One result, by kind: markdown, JSON, table, HTML as text, plain text.
+    """One result in `form` (default: its first, see tui.core.forms): text as the language
+    prints it, a DataFrame as a table, markdown, HTML as readable rich text, JSON pretty.
 
     An image or chart result is given with its `artifact`, and shows as the artifact's line
     and (unless told not to) a thumbnail, instead of its text or HTML stand-in.
     """
     parts: list[RenderableType] = []
-    image = False
     if artifact is not None:
-        image = bool(result.png or result.jpeg or result.svg)
         parts.append(render_artifact(artifact, with_thumbnail))
-    if result.markdown:
-        parts.append(Markdown(result.markdown))
-    elif result.json is not None:
-        parts.append(JSON.from_data(result.json))
-    elif result.data:
-        parts.append(data_table(result.data))
-    elif result.html and not image:
-        parts.append(Text(html_to_text(result.html)))
-    elif result.text and not image:
-        parts.append(Text(ANSI.sub("", result.text)))
-    elif result.latex:
-        parts.append(Text(result.latex))
+        if result.png or result.jpeg or result.svg:
+            return Group(*parts)  # the text of an image is only a stand-in
+    form = form or forms.default_form(result)
+    if form == "table":
+        if result.html and htmldoc.has_table(result.html):
+            parts.append(html_renderable(result.html))
+        else:
+            parts.append(data_table(result.data or {}))
+    elif form == "text":
+        parts.append(terminal_text(result.text or ""))
+    elif form == "markdown":
+        parts.append(Markdown(plain(result.markdown or ""), hyperlinks=False))
+    elif form == "html":
+        parts.append(html_renderable(result.html or ""))
+    elif form == "json":
+        parts.append(JSON.from_data(result.json))  # json.dumps escapes every control character
+    elif form == "latex":
+        parts.append(Text(plain(result.latex or "")))
     if not parts:
         formats = ", ".join(result.formats()) or "empty"
         parts.append(Text(f"[result: {formats}]", style="dim"))
     return Group(*parts)
 
 
-def result_plain(result: Result, artifact: Artifact | None = None) -> str:
-    """A result as plain text, for copying; an image or chart as its artifact line."""
+def result_plain(result: Result, artifact: Artifact | None = None, form: str | None = None) -> str:
+    """A result as plain text (in `form`, default its first), for copying; an image or chart
+    as its artifact line."""
     if artifact is not None:
         return f"[{artifact.name} · {artifact.describe()}]"
-    if result.text:
-        return result.text
-    if result.markdown:
-        return result.markdown
-    if result.html:
-        return html_to_text(result.html)
-    return f"[result: {', '.join(result.formats())}]"
+    return forms.form_text(result, form)
+
+
+def error_plain(error: ExecutionError) -> str:
+    """An error as plain text: name and value, then the traceback (for copies and the full output)."""
+    head = f"{plain(error.name)}: {plain(error.value or '')}"
+    trace = plain(error.traceback or "").rstrip()
+    return f"{head}\n{trace}" if trace else head
 
 
 def render_error(error: ExecutionError) -> RenderableType:
-    """Name and value first, then the traceback (colours stripped, then our own)."""
-    head = Text.assemble((error.name, "bold red"), (": ", "red"), (error.value or "", "red"))
-    trace = ANSI.sub("", error.traceback or "").rstrip()
+    """Name and value first, then the traceback (the sandbox's colours dropped, ours applied)."""
+    name = plain(error.name)
+    head = Text.assemble((name, "bold red"), (": ", "red"), (plain(error.value or ""), "red"))
+    trace = plain(error.traceback or "").rstrip()
     if not trace:
         return head
     body = Text()
     for line in trace.splitlines():
         style = "bold" if line.lstrip().startswith("---->") or line.startswith("Cell In") else "dim"
-        if line.startswith(error.name):
+        if name and line.startswith(name):
             style = "red"
         body.append(line + "\n", style=style)
     body.rstrip()
