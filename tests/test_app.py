@@ -7,6 +7,7 @@ import pytest
 from tui.app import WorkbenchApp
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.screens.choice import ChoiceScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.new_context import NewContextScreen
@@ -103,13 +104,21 @@ async def test_new_context_modal_creates_and_binds_a_context(runtime_url, home, 
         modal = app.screen
         modal.query_one("#language").value = "bash"
         modal.query_one("#cwd").value = str(tmp_path)
+        first = app.main.editor_pane.current()
         await pilot.click("#create")
         await wait_until(pilot, lambda: live() - before, what="the new context")
         new_id = (live() - before).pop()
         info = app.runbook.contexts[new_id]
         assert info.language == "bash" and info.cwd == str(tmp_path)
+        # the buffer holds python code: F2 does not silently turn it into a bash buffer, it asks
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        assert "holds python code" in app.screen.question
+        await pilot.press("n")  # a new buffer for the bash context
         await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.context_id == new_id)
+        assert app.main.editor_pane.current() is not first
         assert app.main.editor_pane.current().buffer.language == "bash"
+        assert first.buffer.language == "python" and "hello from python" in first.text
+        assert app.focused is app.main.editor_pane.current()
         await wait_until(
             pilot,
             lambda: new_id in [item.info.id for item in app.main.sidebar.list_view.query(ContextItem)],
@@ -130,6 +139,9 @@ async def test_switch_context_from_sidebar(runtime_url, home):
         app.main.sidebar.list_view.focus()
         app.main.sidebar.list_view.index = js_index
         await pilot.press("enter")
+        # the buffer holds python code: asked first, then switched (s) as told
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        await pilot.press("s")
         await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.language == "javascript")
         record = await run_and_wait(pilot, "console.log('from js', 2 ** 10)")
         assert record.language == "javascript"

@@ -13,7 +13,7 @@ from typing import Literal
 
 from textual.binding import Binding
 
-Scope = Literal["app", "main", "sidebar", "block"]
+Scope = Literal["app", "main", "sidebar", "block", "editor"]
 Mode = Literal["any", "local", "cloud"]
 
 
@@ -33,7 +33,7 @@ class Action:
     @property
     def binding_id(self) -> str:
         """The id in the keymap: scoped ids for widgets (`block.copy`), plain for screens."""
-        return f"{self.scope}.{self.id}" if self.scope in ("sidebar", "block") else self.id
+        return f"{self.scope}.{self.id}" if self.scope in ("sidebar", "block", "editor") else self.id
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -100,7 +100,16 @@ ACTIONS: tuple[Action, ...] = (
         "ctrl+pageup",
     ),
     Action("close_buffer", "close_buffer", "Close buffer", "close the current editor tab"),
+    Action("reopen_buffer", "reopen_buffer", "Reopen closed buffer", "open the buffer closed last again"),
     Action("clear_log", "clear_log", "Clear log", "remove finished runs from the log", "ctrl+l"),
+    Action(
+        "search",
+        "search",
+        "Search the log",
+        "search the log: `Enter` / `↓` next match, `↑` previous, `Esc` closes (`Ctrl+F` in the full output too)",
+        "ctrl+f",
+        footer="Search",
+    ),
     Action("maximize_pane", "maximize_pane", "Maximize pane", "maximize the focused pane (again to restore)"),
     Action(
         "artifacts",
@@ -246,6 +255,76 @@ ACTIONS: tuple[Action, ...] = (
         "save", "artifact('save')", "", "save its image or chart", "s", scope="block", footer="Save artifact"
     ),
     Action("artifacts", "artifact('list')", "", "list its artifacts", "a", scope="block", footer="Artifacts"),
+    Action(
+        "form",
+        "next_form",
+        "",
+        "switch its results between their forms: text (the default), table, markdown, HTML, JSON",
+        "f",
+        scope="block",
+        footer="Form",
+    ),
+    # -- the editor (with Textual's TextArea keys: Ctrl+Z / Ctrl+Y undo and redo, Ctrl+X / C / V...) --
+    Action(
+        "complete",
+        "complete",
+        "Complete",
+        "complete the name before the cursor, from the context's kernel (`Tab` after a name does too)",
+        "ctrl+space,ctrl+@",
+        scope="editor",
+    ),
+    Action(
+        "inspect",
+        "inspect",
+        "Inspect name",
+        "the signature and docstring of the name under the cursor, from the context's kernel",
+        "f1",
+        scope="editor",
+    ),
+    Action(
+        "indent",
+        "indent",
+        "",
+        "indent the selected lines (with no selection: complete after a name, else indent)",
+        "tab",
+        scope="editor",
+    ),
+    Action("dedent", "dedent", "", "dedent the current or selected lines", "shift+tab", scope="editor"),
+    Action(
+        "toggle_comment",
+        "toggle_comment",
+        "Toggle comment",
+        "comment or uncomment the current or selected lines, in the buffer's language",
+        "ctrl+underscore,ctrl+slash",
+        scope="editor",
+    ),
+    Action("select_all", "select_all", "Select all", "select the whole buffer", "ctrl+a", scope="editor"),
+    Action("document_start", "document_start", "", "to the start of the buffer", "ctrl+home", scope="editor"),
+    Action("document_end", "document_end", "", "to the end of the buffer", "ctrl+end", scope="editor"),
+    Action(
+        "select_to_start",
+        "document_start(True)",
+        "",
+        "select to the start of the buffer",
+        "ctrl+shift+home",
+        scope="editor",
+    ),
+    Action(
+        "select_to_end",
+        "document_end(True)",
+        "",
+        "select to the end of the buffer",
+        "ctrl+shift+end",
+        scope="editor",
+    ),
+    Action(
+        "go_to_line",
+        "go_to_line",
+        "Go to line",
+        "go to a line (`12`, or line and column: `12:5`)",
+        "alt+g",
+        scope="editor",
+    ),
 )
 
 
@@ -271,8 +350,9 @@ def bindings(scope: Scope, priority: bool = False) -> list[Binding]:
 
 
 def palette_actions(mode: str) -> list[Action]:
-    """The command palette's entries on the local runtime (`mode` local) or E2B cloud."""
-    return [a for a in ACTIONS if a.title and a.scope == "main" and a.mode in ("any", mode)]
+    """The command palette's entries on the local runtime (`mode` local) or E2B cloud:
+    the main view's, and the editor's (they act on the current buffer)."""
+    return [a for a in ACTIONS if a.title and a.scope in ("main", "editor") and a.mode in ("any", mode)]
 
 
 def key_label(keys: str) -> str:
@@ -286,6 +366,13 @@ def key_label(keys: str) -> str:
             "down": "↓",
             "delete": "Del",
             "enter": "Enter",
+            "underscore": "_",
+            "slash": "/",
+            "@": "@",
+            "space": "Space",
+            "tab": "Tab",
+            "home": "Home",
+            "end": "End",
         }
         *mods, last = key.split("+")
         if last in names:
@@ -306,8 +393,10 @@ def readme_tables() -> str:
         "main": "In the main view (`F5` and the other keys work from any pane; every action is also in the command palette, `Ctrl+P`):",
         "sidebar": "In the sidebar:",
         "block": "On a block in the log:",
+        "editor": "In the editor (besides Textual's own: `Ctrl+Z` / `Ctrl+Y` undo and redo, per buffer, "
+        "`Ctrl+X` / `Ctrl+C` / `Ctrl+V`, `Shift+arrows` select):",
     }
-    for scope in ("main", "sidebar", "block"):
+    for scope in ("main", "sidebar", "block", "editor"):
         rows = [a for a in ACTIONS if a.keys and (a.scope == scope or (scope == "main" and a.scope == "app"))]
         out.append(headings[scope])
         out.append("")
@@ -315,7 +404,7 @@ def readme_tables() -> str:
         out.append("|---|---|")
         out += [f"| {key_label(a.keys)} | {a.help} |" for a in rows]
         out.append("")
-    palette = [a.title for a in ACTIONS if a.title and not a.keys]
+    palette = [a.title for a in ACTIONS if a.title and not a.keys and a.scope in ("main", "editor")]
     out.append(f"Only in the command palette: {', '.join(palette)}.")
     out.append("")
     ids = [f"`{a.binding_id}`" for a in ACTIONS if a.keys]
