@@ -7,6 +7,7 @@ graphics = "auto"            # image previews: auto, kitty, sixel, halfblock
 template = "code-interpreter-v1"   # cloud: the sandbox template
 sandbox_timeout = 300        # cloud: seconds a sandbox lives without a keep-alive
 domain = "e2b.app"           # cloud: the E2B domain
+output_cache_mb = 200        # full outputs of past sessions kept in the cache dir (MB; pruned at start)
 
 [metadata]                   # cloud: attached to sandboxes this app creates
 owner = "me"
@@ -19,7 +20,7 @@ run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
 
 Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _THEME, _GRAPHICS, _TEMPLATE,
-_SANDBOX_TIMEOUT, _DOMAIN, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
+_SANDBOX_TIMEOUT, _DOMAIN, _OUTPUT_CACHE_MB, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
 The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
 
@@ -46,6 +47,7 @@ class Config:
     template: str | None = None  # None: the SDK's default code-interpreter template
     sandbox_timeout: int = 300
     domain: str | None = None
+    output_cache_mb: float = 200.0
     metadata: dict[str, str] = field(default_factory=dict)
     envs: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
@@ -70,13 +72,16 @@ def _pairs(text: str, sep: str) -> dict[str, str]:
     return pairs
 
 
-def _seconds(value: Any) -> float:
+def _non_negative(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError
-    seconds = float(value)
-    if seconds < 0:
+    number = float(value)
+    if not number >= 0:  # NaN too
         raise ValueError
-    return seconds
+    return number
+
+
+_seconds = _non_negative
 
 
 def _sandbox_seconds(value: Any) -> int:
@@ -123,6 +128,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "template": (_text, "a sandbox template name or id"),
     "sandbox_timeout": (_sandbox_seconds, "a whole number of seconds, at least 1"),
     "domain": (_text, "a domain such as e2b.app"),
+    "output_cache_mb": (_non_negative, "a number of megabytes (0 = keep only the current session's)"),
     "metadata": (_table(","), "a table, or key=value pairs separated by commas"),
     "envs": (_table(","), "a table, or NAME=value pairs separated by commas"),
     "keymap": (_table(";"), "a table of binding id = keys, or id=keys pairs separated by ';'"),
