@@ -36,12 +36,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import gc
 import json
 import math
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -49,7 +47,6 @@ import sys
 import tempfile
 import threading
 import time
-from importlib import metadata
 from pathlib import Path
 
 # make `tui` importable when run from a checkout without the editable install
@@ -60,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 HOME = Path(tempfile.mkdtemp(prefix="e2b-app-bench-"))
 os.environ["E2B_WORKBENCH_HOME"] = str(HOME)
 
+from _machine import machine_info, verdict  # noqa: E402
 from _stats import median, p99, rotated, summary  # noqa: E402
 from e2b_code_interpreter import Sandbox  # noqa: E402
 from rich.console import Group  # noqa: E402
@@ -509,33 +507,7 @@ def analyse(res: dict) -> dict:
 # report
 
 
-def machine_info() -> dict:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-
-    def version(d: str) -> str:
-        try:
-            return metadata.version(d)
-        except metadata.PackageNotFoundError:
-            return "-"
-
-    return {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "nproc": len(os.sched_getaffinity(0)),
-        "cpu": model or platform.processor() or "?",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_start": list(os.getloadavg()),
-        "versions": {d: version(d) for d in ("textual", "rich", "e2b-code-interpreter", "e2b", "ipykernel")},
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "MISSED"
+PACKAGES = ("textual", "rich", "e2b-code-interpreter", "e2b", "ipykernel")
 
 
 def report(info: dict, a: dict, args) -> str:
@@ -682,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGHUP, _stop)
 
-    info = machine_info()
+    info = machine_info(PACKAGES)
     runtime = LocalRuntime()
     try:
         log("starting the shared local runtime")

@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import http.client
 import json
 import math
 import os
-import platform
 import signal
 import socket
 import subprocess
@@ -44,13 +42,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 # make `tui` importable when run from a checkout without the editable install
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _machine import machine_info, verdict  # noqa: E402
 from _stats import rotated, summary  # noqa: E402
 from e2b_code_interpreter import Sandbox  # noqa: E402
 
@@ -310,48 +308,7 @@ def bench_commands(
 # report
 
 
-def machine_info() -> dict:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "-"
-
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:
-        nproc = os.cpu_count() or 0
-    return {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "nproc": nproc,
-        "cpu": model or platform.processor() or "?",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_start": list(os.getloadavg()),
-        "versions": {
-            d: version(d)
-            for d in (
-                "e2b-code-interpreter",
-                "e2b",
-                "connectrpc",
-                "pyqwest",
-                "uvicorn",
-                "uvloop",
-                "starlette",
-            )
-        },
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "MISSED"
+PACKAGES = ("e2b-code-interpreter", "e2b", "connectrpc", "pyqwest", "uvicorn", "uvloop", "starlette")
 
 
 def report(info: dict, files: dict | None, cmds: dict | None, args) -> str:
@@ -455,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGHUP, _stop)
 
-    info = machine_info()
+    info = machine_info(PACKAGES)
     with tempfile.TemporaryDirectory(prefix="e2b-envd-bench-") as tmp:
         work = Path(tmp)
         (work / "home").mkdir()

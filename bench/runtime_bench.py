@@ -23,12 +23,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import http.client
 import json
 import math
 import os
-import platform
 import secrets
 import signal
 import socket
@@ -38,7 +36,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from queue import Empty
 from urllib.parse import urlsplit
@@ -46,6 +43,7 @@ from urllib.parse import urlsplit
 # make `tui` importable when run from a checkout without the editable install
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _machine import machine_info, verdict  # noqa: E402
 from _stats import median, rotated, summary  # noqa: E402
 from e2b_code_interpreter import Sandbox  # noqa: E402
 from jupyter_client import BlockingKernelClient  # noqa: E402
@@ -467,48 +465,7 @@ def bench_contexts(
 # report
 
 
-def machine_info() -> dict:
-    model = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-
-    def version(dist: str) -> str:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return "-"
-
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:
-        nproc = os.cpu_count() or 0
-    return {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "nproc": nproc,
-        "cpu": model or platform.processor() or "?",
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "loadavg_start": list(os.getloadavg()),
-        "versions": {
-            d: version(d)
-            for d in (
-                "e2b-code-interpreter",
-                "e2b",
-                "ipykernel",
-                "jupyter_client",
-                "pyzmq",
-                "uvicorn",
-                "uvloop",
-            )
-        },
-    }
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "MISSED"
+PACKAGES = ("e2b-code-interpreter", "e2b", "ipykernel", "jupyter_client", "pyzmq", "uvicorn", "uvloop")
 
 
 def report(info: dict, rt: dict | None, st: dict | None, nc: dict | None, args) -> str:
@@ -640,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(ValueError, AttributeError):
         signal.signal(signal.SIGHUP, _stop)
 
-    info = machine_info()
+    info = machine_info(PACKAGES)
     workdir = Path(tempfile.mkdtemp(prefix="e2b-bench-"))
     cwd = os.getcwd()
     rt_res = st_res = nc_res = None

@@ -271,3 +271,25 @@ async def test_a_kernel_that_dies_is_reported(runtime_url, home):
         assert after.status == "ok" and entry.state == "idle"
         await app.session.remove_context(entry.id)
         await quit_app(pilot)
+
+
+# -- only what is used starts ------------------------------------------------------------------
+
+
+async def test_launch_starts_python_only_and_a_language_starts_when_first_run(home, tmp_path):
+    app = WorkbenchApp(session=Session(cwd=str(tmp_path)))  # its own runtime, started by the app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await wait_until(pilot, lambda: not any(c.placeholder for c in app.runbook.contexts.values()))
+        assert {c.language for c in app.runbook.contexts.values()} == {"python"}
+        editor = app.main.editor_pane.current()
+        editor.apply_language("bash")
+        await type_code(pilot, "echo started on demand")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: noticed(app, "Starting a bash context"), what="the notice")
+        await wait_until(pilot, lambda: app.runbook.records, timeout=120, what="the run, once bash is up")
+        record = app.runbook.latest()
+        await wait_until(pilot, lambda: not record.running, timeout=60)
+        assert record.language == "bash" and "started on demand" in record.full_output()
+        await quit_app(pilot)
+    assert app.return_code == 0

@@ -154,3 +154,5 @@ def test_a_buffer_whose_context_is_gone_takes_one_of_its_language_in_its_cwd() -
     assert context_for(Buffer("m", "r"), book.contexts.values()) is None
     book.add_placeholder("r", "")
     assert context_for(Buffer("m", "r"), book.contexts.values()) is None  # a placeholder cannot run code
+    # a buffer whose language changed leaves its old context for one of its new language
+    assert context_for(Buffer("m", "r", context_id="p1"), book.contexts.values()) is None

@@ -37,9 +37,13 @@ async def wait_until(
 
 
 async def wait_ready(pilot: Pilot, languages: tuple[str, ...] = ("python",)) -> WorkbenchApp:
-    """Wait until the session is open and has a context of each of `languages`, bound to buffers."""
+    """Wait until the session is open and has a context of each of `languages` (started here
+    when the app did not start one), bound to buffers."""
     app = workbench(pilot)
     await wait_until(pilot, lambda: app.main.ready, what="the session")
+    for language in languages:
+        if not any(c.language == language for c in app.runbook.contexts.values()):
+            app.main.create_context(language, "", bind=False)
 
     def present() -> bool:
         have = {c.language for c in app.runbook.live_contexts()}

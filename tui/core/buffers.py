@@ -55,11 +55,11 @@ def first_buffer() -> Buffer:
 
 
 def context_for(buffer: Buffer, contexts: Iterable[ContextEntry]) -> ContextEntry | None:
-    """The context `buffer` runs in: its own while it exists, else a live one of its
-    language, the one in the buffer's cwd when there is one."""
+    """The context `buffer` runs in: its own while it exists (and is of its language), else a
+    live one of its language, the one in the buffer's cwd when there is one."""
     live = [c for c in contexts if not c.placeholder]
     for entry in live:
-        if entry.id == buffer.context_id:
+        if entry.id == buffer.context_id and entry.language == buffer.language:
             return entry
     same_language = [c for c in live if c.language == buffer.language]
     for entry in same_language:

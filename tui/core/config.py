@@ -2,6 +2,7 @@
 
 # ~/.config/e2b-workbench/config.toml
 run_timeout = 0              # seconds per run, 0 = no limit
+prestart = ["python"]        # contexts started with the app (and those of open buffers)
 theme = "textual-dark"
 graphics = "auto"            # image previews: auto, kitty, sixel, halfblock
 template = "code-interpreter-v1"   # cloud: the sandbox template
@@ -19,7 +20,7 @@ PIP_INDEX_URL = "https://example.org/simple"
 run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
 
-Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _THEME, _GRAPHICS, _TEMPLATE,
+Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _PRESTART ("python,r"), _THEME, _GRAPHICS, _TEMPLATE,
 _SANDBOX_TIMEOUT, _DOMAIN, _OUTPUT_CACHE_MB, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
 The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..common import languages
 from . import paths
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfblock")
@@ -42,6 +44,9 @@ ENV_PREFIX = "E2B_WORKBENCH_"
 @dataclass
 class Config:
     run_timeout: float = 0.0
+    # languages whose contexts start with the app (with those of the open buffers); the
+    # others start when first used
+    prestart: list[str] = field(default_factory=lambda: ["python"])
     theme: str = "textual-dark"
     graphics: str = "auto"
     template: str | None = None  # None: the SDK's default code-interpreter template
@@ -104,6 +109,14 @@ def _graphics(value: Any) -> str:
     return text
 
 
+def _languages(value: Any) -> list[str]:
+    """`python,r` or a list: languages by any name the registry knows."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ValueError
+    return [languages.normalize(str(item)) for item in items if str(item).strip()]
+
+
 def _table(sep: str) -> Callable[[Any], dict[str, str]]:
     def parse(value: Any) -> dict[str, str]:
         if isinstance(value, dict):
@@ -123,6 +136,7 @@ def _table(sep: str) -> Callable[[Any], dict[str, str]]:
 # name -> (parser, what a good value looks like)
 SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "run_timeout": (_seconds, "a number of seconds (0 = no limit)"),
+    "prestart": (_languages, "a list of languages, e.g. [\"python\", \"r\"]"),
     "theme": (_text, "a Textual theme name"),
     "graphics": (_graphics, "one of " + ", ".join(GRAPHICS)),
     "template": (_text, "a sandbox template name or id"),

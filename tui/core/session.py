@@ -130,8 +130,9 @@ class Session:
             raise failure from err
 
     async def _open_cloud(self) -> None:
-        self.sandbox = await self._on_session_thread(create_cloud_async_sandbox(self.target))
-        self.sandbox_id = self.sandbox.sandbox_id
+        sandbox = await self._on_session_thread(create_cloud_async_sandbox(self.target))
+        self.sandbox = sandbox
+        self.sandbox_id = sandbox.sandbox_id
         self.created = not self.target.sandbox_id
         self.url = f"E2B cloud · {self.sandbox_id}"
         self.keepalive = KeepAlive(self.target, self.sandbox_id).start()
@@ -142,7 +143,8 @@ class Session:
         if not self.url:
             from ..runtime.launcher import LocalRuntime
 
-            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares)
+            # no default contexts: the app starts the ones it needs (see the `prestart` setting)
+            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
             try:
                 self.url = await asyncio.to_thread(self.runtime.start)
             except Exception as err:

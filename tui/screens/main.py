@@ -69,6 +69,8 @@ class MainScreen(Screen[None]):
         self._log_counts: list[tuple[RunBlock, int]] = []
         self._log_current: int | None = None
         self._introspection_said = False  # told once that this sandbox cannot complete
+        # runs asked for in a language whose context is still starting: language -> (code, editor)
+        self._waiting: dict[str, list[tuple[str, CodeEditor | None]]] = {}
 
     @property
     def workbench(self) -> Workbench:
@@ -168,12 +170,12 @@ class MainScreen(Screen[None]):
         self.show_contexts()
 
     def _ensure_default_contexts(self) -> None:
+        """Start the contexts a person will use first: the `prestart` languages and those of
+        the open buffers. Any other language starts when it is first run."""
         app = self.workbench
         present = {c.language for c in app.runbook.contexts.values()}
-        wanted = app.session.languages
-        if app.session.mode == "cloud":  # a context costs the sandbox memory: only what buffers use
-            used = {e.buffer.language for e in self.editor_pane.editors()} | {"python"}
-            wanted = [lang for lang in wanted if lang in used]
+        used = {e.buffer.language for e in self.editor_pane.editors()}
+        wanted = [lang for lang in app.session.languages if lang in used or lang in app.config.prestart]
         for language in wanted:
             if language not in present:
                 self.create_context(language, "", bind=False)
@@ -188,10 +190,12 @@ class MainScreen(Screen[None]):
             ctx = await session.create_context(language, cwd or None)
         except Exception as err:
             app.runbook.drop(placeholder.id)
+            dropped = self._waiting.pop(language, [])
             if not app.quitting and session is app.session:
                 self.show_contexts()
+                lost = f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start." if dropped else ""
                 app.notify(
-                    f"Could not create a {language} context: {session.explain(err)}",
+                    f"Could not create a {language} context: {session.explain(err)}{lost}",
                     title="New context",
                     severity="error",
                     timeout=15,
@@ -206,6 +210,8 @@ class MainScreen(Screen[None]):
             editor = self.editor_pane.current()
             if editor is not None:
                 self.bind_or_ask(editor, entry)
+        for code, waiting in self._waiting.pop(language, []):  # runs asked for before it existed
+            self.run_code(code, waiting)
 
     # -- buffers ------------------------------------------------------------------
 
@@ -362,13 +368,7 @@ class MainScreen(Screen[None]):
             return None
         entry = self.current_context()
         if entry is None:
-            language = editor.buffer.language if editor else "python"
-            self.notify(
-                f"No {language} context yet (it may still be starting): try again in a moment, "
-                "or press F2 to create one.",
-                severity="warning",
-            )
-            return None
+            return self._start_then_run(code, editor)
         record = app.runbook.begin(code, entry, app.session.output_dir)
         self.log_view.add_run(record)
         try:
@@ -380,6 +380,27 @@ class MainScreen(Screen[None]):
         if editor is not None:
             self._recall.pop(id(editor), None)
         return record
+
+    def _start_then_run(self, code: str, editor: CodeEditor | None) -> None:
+        """No context of the buffer's language yet: start one (if none is starting) and run then."""
+        app = self.workbench
+        language = editor.buffer.language if editor else "python"
+        if language not in app.session.languages:
+            offered = ", ".join(app.session.languages)
+            self.notify(
+                f"This sandbox cannot run {language}: it offers {offered}. `e2b-workbench doctor` says "
+                "what to install for the local runtime.",
+                title="No such language",
+                severity="error",
+                timeout=10,
+            )
+            return None
+        waiting = self._waiting.setdefault(language, [])
+        waiting.append((code, editor))
+        if not any(c.placeholder and c.language == language for c in app.runbook.contexts.values()):
+            self.create_context(language, editor.buffer.cwd if editor else "", bind=False)
+        self.notify(f"Starting a {language} context: the run starts when it is ready.", timeout=5)
+        return None
 
     def on_run_updated(self, message: RunUpdated) -> None:
         self.log_view.update_run(message.seq)
