@@ -139,15 +139,21 @@ def _cell(values: object, i: int) -> str:
     return ""
 
 
-def hidden_note(table: htmldoc.Table) -> str:
-    """`1,000 rows × 30 columns (990 rows, 10 columns not shown)` for a cut DataFrame, else ''."""
+def hidden_note(table: htmldoc.Table, extra_hidden_columns: int = 0) -> str:
+    """`1,000 rows × 30 columns (990 rows, 10 columns not shown)` for a cut DataFrame, else ''.
+
+    `extra_hidden_columns`: columns of the table itself left out (too wide to show them all).
+    """
     if table.shape is None:
-        return ""
+        if not extra_hidden_columns or not table.rows:
+            return ""
+        index = 1 if table.is_dataframe else 0
+        return f"{extra_hidden_columns:,} of {table.columns() - index:,} columns not shown (too wide)"
     total_rows, total_columns = table.shape
     body = table.body()
     shown_rows = sum(1 for row in body if not all(cell in ("...", "…") for cell in row[1:] or row))
     header = table.rows[table.header_rows - 1] if table.header_rows else (table.rows[0] if table.rows else [])
-    shown_columns = sum(1 for cell in header[1:] if cell not in ("...", "…"))
+    shown_columns = sum(1 for cell in header[1:] if cell not in ("...", "…")) - extra_hidden_columns
     hidden = []
     if total_rows > shown_rows:
         hidden.append(f"{total_rows - shown_rows:,} rows")

@@ -138,7 +138,9 @@ class ExecutionRecord:
         """The whole output (from disk when it was kept there) as a terminal shows it: `\\r`
         and `\\b` applied, no escape sequence (but colours, with `colours`)."""
         if self.output_path and self.output_path.exists():
-            return clean(self.output_path.read_text(errors="replace"), colours=colours)
+            # newline="": a lone \r is the output's own (a progress frame), not a line break
+            with open(self.output_path, encoding="utf-8", errors="replace", newline="") as handle:
+                return clean(handle.read(), colours=colours)
         head, _hidden, tail = self.output.visible()
         text = "\n".join(line for _s, line in [*head, *tail])
         return text if colours else clean(text)

@@ -90,7 +90,8 @@ class FullOutputScreen(ModalScreen[None]):
             view.write_lines(record.full_output(colours=True).split("\n"))
         else:
             batch: list[str] = []
-            with open(path, encoding="utf-8", errors="replace") as handle:
+            # lines end at \n only; a \r inside one is a progress frame, applied by `clean`
+            with open(path, encoding="utf-8", errors="replace", newline="\n") as handle:
                 for line in handle:
                     batch.append(clean(line.rstrip("\n"), colours=True))
                     if len(batch) >= CHUNK:

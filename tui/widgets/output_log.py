@@ -203,9 +203,8 @@ class RunBlock(Vertical, can_focus=True):
             parts.append(self._rendered[key])
             if artifact is None and len(forms.forms_of(result)) > 1:
                 switchable = True
-                if index in self.forms or len(results) == 1:
-                    shown = self.forms.get(index) or forms.default_form(result)
-                    parts.append(self._form_line(result, shown))
+                if self.forms.get(index, forms.default_form(result)) != forms.default_form(result):
+                    parts.append(self._form_line(result, self.forms[index]))  # say how to go back
         keys = []
         if artifacts:
             charts = any(a.chart is not None for a in artifacts.values())
@@ -214,7 +213,7 @@ class RunBlock(Vertical, can_focus=True):
                 keys.append("a list")
             if len(artifacts) > MAX_THUMBNAILS:
                 keys.append(f"thumbnails of the first {MAX_THUMBNAILS}")
-        if switchable and len(results) > 1:
+        if switchable and (keys or len(results) > 1):
             keys.append("f switch forms")
         if keys:
             parts.append(Text(f"on this block: {' · '.join(keys)}", style="dim italic"))

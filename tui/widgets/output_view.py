@@ -31,6 +31,18 @@ class OutputView(Log):
         self.more = False  # more matches than MAX_MATCHES
         self.current: int | None = None
 
+    def write_lines(self, lines, scroll_end: bool | None = None):  # noqa: ANN001, ANN201
+        """Append `lines` (each without a newline), empty ones included (Log drops those)."""
+        lines = list(lines)
+        if not lines:
+            return self
+        marker = "\x00"  # Log splits what it is given into lines; an empty line must survive that
+        super().write_lines([line or marker for line in lines], scroll_end)
+        for y in range(len(self._lines) - len(lines), len(self._lines)):
+            if self._lines[y] == marker:
+                self._lines[y] = ""
+        return self
+
     @classmethod
     def _process_line(cls, line: str) -> str:
         """The line's text as measured (colours take no room)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from e2b_code_interpreter.models import ExecutionError, Result
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.json import JSON
 from rich.markdown import Markdown
 from rich.style import Style
@@ -26,9 +27,8 @@ def terminal_text(text: str, style: str = "") -> Text:
     colours dropped, `\\r` and `\\b` applied (tui.common.terminal.clean), colours as styles."""
     shown = clean(text, colours=True)
     if "\x1b" in shown:
-        found = Text.from_ansi(shown, style=style, end="")
-        return found
-    return Text(shown, style=style, end="")
+        return Text.from_ansi(shown, style=style)
+    return Text(shown, style=style)
 
 
 def plain(text: str) -> str:
@@ -45,7 +45,7 @@ def html_renderable(html: str) -> RenderableType:
             parts.append(table_renderable(block))
             continue
         if block.kind == "p" and htmldoc.SHAPE.fullmatch(block.plain().strip()) and parts:
-            if isinstance(parts[-1], Table) and parts[-1].caption:
+            if isinstance(parts[-1], FittedTable) and parts[-1].table.shape is not None:
                 continue  # the frame's size is in its table's caption already
         text = Text(plain(block.bullet), style="bold" if block.kind.startswith("h") else "")
         for span in block.spans:
@@ -64,31 +64,91 @@ def html_renderable(html: str) -> RenderableType:
     return Group(*parts)
 
 
-def table_renderable(table: htmldoc.Table) -> Table:
-    """A table (an HTML one, or a DataFrame's) as a Rich table: header rows bold, a
-    DataFrame's index column bold, and under a cut frame its size and what is not shown."""
-    width = table.columns()
-    rich = Table(show_edge=False, header_style="bold", pad_edge=False, show_header=table.header_rows > 0)
-    headers = table.rows[: table.header_rows] or [[""] * width]
-    for i in range(width):
-        names = [row[i] if i < len(row) else "" for row in headers]
-        label = "\n".join(plain(n) for n in names if n) if table.header_rows else ""
-        index = table.is_dataframe and i == 0
-        rich.add_column(
-            label,
-            overflow="fold",
-            style="bold" if index else "",
-            justify="left" if index else "right" if table.is_dataframe else "left",
+class FittedTable:
+    """A table (an HTML one, or a DataFrame's) as a Rich table that fits the width it is given:
+    cells never wrap; when the columns do not all fit, the first and last ones that do are
+    shown around a `…` column, as pandas does in a narrow terminal. Header rows are bold, a
+    DataFrame's index column too, and under a cut frame its size says what is not shown."""
+
+    def __init__(self, table: htmldoc.Table) -> None:
+        self.table = table
+
+    def _widths(self) -> list[int]:
+        width = self.table.columns()
+        sizes = [0] * width
+        for row in self.table.rows:
+            for i, cell in enumerate(row):
+                sizes[i] = max(sizes[i], cell_len(plain(cell)))
+        return sizes
+
+    def _pick(self, available: int) -> list[int | None]:
+        """Column indices to show, None where a `…` column stands for the ones left out."""
+        sizes = self._widths()
+        count = len(sizes)
+        cost = [size + 3 for size in sizes]  # padding on both sides and a rule
+        if sum(cost) <= available or count <= 2:
+            return list(range(count))
+        keep_first = 1 if self.table.is_dataframe else 0  # the index always shows
+        budget = available - sum(cost[:keep_first]) - 4  # room for the `…` column
+        left, right = list(range(keep_first)), []
+        low, high = keep_first, count - 1
+        take_left = True
+        while low <= high:
+            index = low if take_left else high
+            if cost[index] > budget:
+                break
+            budget -= cost[index]
+            if take_left:
+                left.append(low)
+                low += 1
+            else:
+                right.insert(0, high)
+                high -= 1
+            take_left = not take_left
+        if low > high:
+            return left + right
+        return [*left, None, *right]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = self.table
+        picked = self._pick(options.max_width)
+        rich = Table(show_edge=False, header_style="bold", pad_edge=False, show_header=table.header_rows > 0)
+        headers = table.rows[: table.header_rows]
+        dataframe = table.is_dataframe
+        for index in picked:
+            if index is None:
+                rich.add_column("…", no_wrap=True, justify="center", style="dim")
+                continue
+            names = [row[index] if index < len(row) else "" for row in headers]
+            label = "\n".join(plain(n) for n in names if n)
+            first = dataframe and index == 0
+            rich.add_column(
+                label,
+                no_wrap=True,
+                overflow="ellipsis",
+                style="bold" if first else "",
+                justify="left" if first or not dataframe else "right",
+            )
+        for row in table.body():
+            rich.add_row(*("…" if i is None else plain(row[i]) if i < len(row) else "" for i in picked))
+        shown = {i for i in picked if i is not None}
+        header = table.rows[table.header_rows - 1] if table.header_rows else []
+        hidden = sum(
+            1
+            for i in range(table.columns())
+            if i not in shown and (header[i] if i < len(header) else "") not in ("...", "…")
         )
-    for row in table.body():
-        rich.add_row(*(plain(cell) for cell in row + [""] * (width - len(row))))
-    note = forms.hidden_note(table)
-    if note:
-        rich.caption = note
-    return rich
+        note = forms.hidden_note(table, extra_hidden_columns=hidden)
+        if note:
+            rich.caption = note
+        yield rich
 
 
-def data_table(data: dict) -> Table:
+def table_renderable(table: htmldoc.Table) -> FittedTable:
+    return FittedTable(table)
+
+
+def data_table(data: dict) -> FittedTable:
     """A `data` result ({column: [values]}) as a table like pandas shows a frame (see forms.data_table)."""
     return table_renderable(forms.data_table(data))
 
