@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.routing import Route, Router
 
+from . import introspect
 from .envd import Envd
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
@@ -151,6 +152,9 @@ class App:
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
+                # extensions (docs/e2b-protocol.md section 10): completion and inspection
+                Route("/contexts/{context_id}/complete", _Handlers(self, POST=self._introspect)),
+                Route("/contexts/{context_id}/inspect", _Handlers(self, POST=self._introspect)),
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
@@ -212,7 +216,7 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health; envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, POST /contexts/ID/complete|inspect, GET /health; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -249,6 +253,12 @@ class App:
     async def _restart_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         await runtime.restart(scope["path_params"]["context_id"])
         await _send_json(send, 200, None)
+
+    async def _introspect(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+        what = scope["path"].rsplit("/", 1)[-1]
+        body = await _read_body(receive)
+        status, payload = await introspect.answer(runtime, what, scope["path_params"]["context_id"], body)
+        await _send_json(send, status, payload)
 
     async def _execute(self, runtime: Runtime, scope: Scope, receive, send) -> None:
         code, context_id, language, env = _execute_request(_parse_json(await _read_body(receive)))

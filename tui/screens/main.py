@@ -64,7 +64,7 @@ class MainScreen(Screen[None]):
         self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
         self._sidebar_choice: bool | None = None  # shown or hidden by F9; None: by the width
         self._narrow = False
-        self._closed: list[Buffer] = []  # closed buffers, the last one first to reopen
+        self._closed_buffers: list[Buffer] = []  # closed buffers, the last one first to reopen
         self._log_pattern = None  # the log's search
         self._log_counts: list[tuple[RunBlock, int]] = []
         self._log_current: int | None = None
@@ -701,7 +701,7 @@ class MainScreen(Screen[None]):
             editor.buffer.text = editor.text
         closed = await self.editor_pane.close_current()
         if closed is not None:
-            self._closed.append(closed)
+            self._closed_buffers.append(closed)
             lines = len(closed.text.splitlines())
             self.notify(
                 f"Closed {closed.name} · {closed.language} ({lines} line{'s' if lines != 1 else ''}). "
@@ -716,10 +716,10 @@ class MainScreen(Screen[None]):
 
     async def action_reopen_buffer(self) -> None:
         """Open the buffer closed last, with its text and context."""
-        if not self._closed:
+        if not self._closed_buffers:
             self.notify("No closed buffer to reopen.")
             return
-        buffer = self._closed.pop()
+        buffer = self._closed_buffers.pop()
         editor = await self.editor_pane.add_buffer(buffer)
         self.set_focus(editor)
         self.bind_buffers()
