@@ -15,6 +15,9 @@ side that goes first alternates too, so machine noise hits both equally):
 3. New context: `create_code_context()` until that context's first `run_code('1')`
    returns, with warm spares (the default) and cold (`LocalRuntime(spares=False)`);
    for reference, a bare ipykernel start (spawn, kernel_info, execute '1') too.
+4. Instant contexts: `restart_code_context()` until the context's first `run_code('1')`
+   returns, and ten `create_code_context()` calls back to back, each timed until its
+   first run returns (the spare pool follows demand).
 
 Run:  python bench/runtime_bench.py [--rounds 300] [--json out.json]
 """
@@ -57,6 +60,7 @@ STREAM_CODE = f"for i in range({STREAM_LINES}): print(i)"
 TARGET_ADDED_MS = 2.0
 TARGET_STREAM_RATIO = 1.2
 TARGET_CONTEXT_MS = 100.0
+BURST = 10
 ISSUE_FLOOR_MS = 3.4
 
 now = time.perf_counter
@@ -461,6 +465,47 @@ def bench_contexts(
     return out
 
 
+def bench_instant(sbx: Sandbox, samples: int, wait: float, log) -> dict:
+    """Restart-to-first-run on one context, then BURST creates back to back."""
+    ctx = sbx.create_code_context()
+    restarts: list[float] = []
+    burst: list[float] = []
+    made = []
+    try:
+        log(f"restart: {samples} samples, {wait:.0f} s apart (the spare refills)")
+        for i in range(samples):
+            sdk_run(sbx, "x = 1", context=ctx)
+            time.sleep(wait)
+            t0 = now()
+            sbx.restart_code_context(ctx)
+            ex = sbx.run_code("'x' in globals()", context=ctx)
+            t1 = now()
+            if ex.error is not None or ex.text != "False" or ex.execution_count != 1:
+                raise RuntimeError(f"restarted context's first run gave {ex!r}")
+            restarts.append((t1 - t0) * 1e3)
+            log(f"  restart {i + 1}/{samples}: {restarts[-1]:.1f} ms")
+        time.sleep(wait)
+        log(f"burst: {BURST} create_code_context() back to back, each until its first run")
+        for i in range(BURST):
+            t0 = now()
+            new = sbx.create_code_context()
+            ex = sbx.run_code("1", context=new)
+            t1 = now()
+            made.append(new)
+            if ex.error is not None or ex.text != "1":
+                raise RuntimeError(f"new context's first run gave {ex!r}")
+            burst.append((t1 - t0) * 1e3)
+            log(f"  create {i + 1}/{BURST}: {burst[-1]:.1f} ms")
+    finally:
+        for c in [ctx, *made]:
+            with contextlib.suppress(Exception):
+                sbx.remove_code_context(c)
+    return {
+        "restart": {**summary(restarts), "samples_ms": restarts},
+        "burst": {**summary(burst), "rest": summary(burst[1:]), "samples_ms": burst},
+    }
+
+
 # ---------------------------------------------------------------------------
 # report
 
@@ -468,7 +513,9 @@ def bench_contexts(
 PACKAGES = ("e2b-code-interpreter", "e2b", "ipykernel", "jupyter_client", "pyzmq", "uvicorn", "uvloop")
 
 
-def report(info: dict, rt: dict | None, st: dict | None, nc: dict | None, args) -> str:
+def report(
+    info: dict, rt: dict | None, st: dict | None, nc: dict | None, args, ic: dict | None = None
+) -> str:
     lines = []
     w = lines.append
     w("")
@@ -564,6 +611,25 @@ def report(info: dict, rt: dict | None, st: dict | None, nc: dict | None, args) 
             f"{verdict(nc['warm']['median'] < TARGET_CONTEXT_MS)}; "
             f"cold/warm {nc['cold']['median'] / nc['warm']['median']:.1f}x"
         )
+    if ic:
+        w("")
+        w("4. Instant contexts (ms)")
+        w(f"   {'kind':<44} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
+        r, b = ic["restart"], ic["burst"]
+        w(
+            f"   {'restart_code_context() until first run':<44} {r['median']:8.1f} {r['p90']:8.1f} "
+            f"{r['min']:8.1f} {r['max']:8.1f}"
+        )
+        w(
+            f"   {f'{BURST} creates back to back, each to first run':<44} {b['median']:8.1f} {b['p90']:8.1f} "
+            f"{b['min']:8.1f} {b['max']:8.1f}"
+        )
+        w("   burst samples: " + ", ".join(f"{x:.0f}" for x in b["samples_ms"]))
+        w(
+            f"   target < {TARGET_CONTEXT_MS:.0f} ms: restart median {r['median']:.1f} -> "
+            f"{verdict(r['median'] < TARGET_CONTEXT_MS)}; creates under target "
+            f"{sum(x < TARGET_CONTEXT_MS for x in b['samples_ms'])}/{BURST}"
+        )
     w("")
     return "\n".join(lines)
 
@@ -580,7 +646,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-raw", action="store_true", help="skip the diagnostic raw-HTTP side of the round-trip test"
     )
-    parser.add_argument("--skip", action="append", default=[], choices=["roundtrip", "stream", "context"])
+    parser.add_argument("--restart-samples", type=int, default=5, help="restart samples (default 5)")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["roundtrip", "stream", "context", "instant"]
+    )
     parser.add_argument("--json", metavar="FILE", help="also write every figure (and raw samples) here")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
@@ -600,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info(PACKAGES)
     workdir = Path(tempfile.mkdtemp(prefix="e2b-bench-"))
     cwd = os.getcwd()
-    rt_res = st_res = nc_res = None
+    rt_res = st_res = nc_res = ic_res = None
     runtimes: list[LocalRuntime] = []
     direct: DirectKernel | None = None
     try:
@@ -632,8 +701,10 @@ def main(argv: list[str] | None = None) -> int:
             st_res = bench_stream(
                 sbx, direct, args.stream_rounds, log, runtime.proc.pid if runtime.proc else None
             )
-        direct.shutdown()  # not needed any more: keep the machine quiet for phase 3
+        direct.shutdown()  # not needed any more: keep the machine quiet for phases 3 and 4
         direct = None
+        if "instant" not in args.skip:
+            ic_res = bench_instant(sbx, args.restart_samples, args.context_wait, log)
 
         if "context" not in args.skip:
             log("starting a second runtime with spares=False")
@@ -658,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
             workdir.rmdir()
 
     info["loadavg_end"] = list(os.getloadavg())
-    print(report(info, rt_res, st_res, nc_res, args))
+    print(report(info, rt_res, st_res, nc_res, args, ic_res))
     if args.json:
         payload = {
             "machine": info,
@@ -672,6 +743,7 @@ def main(argv: list[str] | None = None) -> int:
             "round_trip": rt_res,
             "streaming": st_res,
             "new_context": nc_res,
+            "instant_contexts": ic_res,
         }
         Path(args.json).write_text(json.dumps(payload, indent=2) + "\n")
         log(f"figures written to {args.json}")

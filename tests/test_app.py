@@ -195,6 +195,8 @@ async def test_interrupt_keeps_state(runtime_url, home, tmp_path):
         await pilot.press("f6")
         await wait_until(pilot, lambda: not record.running, what="the interrupt")
         assert record.status == "interrupted"
+        assert record.failure == "Interrupted: the kernel stopped the run and keeps its state."
+        assert record.error is not None and record.error.name == "KeyboardInterrupt"
         after = await run_and_wait(pilot, "state + 1")
         assert after.status == "ok"
         assert any(r.text == "42" for r in after.results)

@@ -612,3 +612,30 @@ def test_sdk_with_a_wrong_secret_gets_403(runtime_url, tmp_path):
     with pytest.raises(SandboxException):
         intruder.create_code_context()
     assert not marker.exists()
+
+
+# -- the languages extension route -------------------------------------------------------------
+
+
+def test_languages_route_says_what_this_runtime_runs(runtime_url):
+    from tui.runtime.languages import available_languages
+
+    response = httpx.get(f"{runtime_url}/languages", timeout=30)
+    assert response.status_code == 200
+    listed = response.json()
+    assert [entry["name"] for entry in listed] == ["python", "javascript", "typescript", "r", "java", "bash"]
+    assert [e["name"] for e in listed if e["available"]] == available_languages()
+    for entry in listed:
+        assert set(entry) >= {"name", "available", "kernel", "install"}
+        assert bool(entry["kernel"]) == entry["available"]
+        assert bool(entry["install"]) != entry["available"]
+    origin, _secret = split_url(runtime_url)
+    assert httpx.get(f"{origin}/languages", timeout=30).status_code == 403  # behind the secret
+
+
+@pytest.mark.parametrize(
+    "alias, expected", [("py", "python"), ("node", "javascript"), ("deno", "typescript"), ("sh", "bash")]
+)
+def test_every_registry_alias_is_accepted(sandbox, make_context, alias, expected):
+    needs(expected)
+    assert make_context(language=alias).language == expected

@@ -156,3 +156,26 @@ def test_a_buffer_whose_context_is_gone_takes_one_of_its_language_in_its_cwd() -
     assert context_for(Buffer("m", "r"), book.contexts.values()) is None  # a placeholder cannot run code
     # a buffer whose language changed leaves its old context for one of its new language
     assert context_for(Buffer("m", "r", context_id="p1"), book.contexts.values()) is None
+
+
+def test_code_outputs_and_history_are_private_whatever_the_umask(home) -> None:
+    import os
+    import stat
+
+    from tui.core import paths
+    from tui.core.buffers import BufferSet, BufferStore
+    from tui.core.history import History
+
+    old = os.umask(0o022)
+    try:
+        history = History()
+        BufferStore().save(BufferSet([Buffer("main", "python", "secret = 1")]))
+        session = Session(url="http://127.0.0.1:9/unused")
+        run_dir = session.output_dir
+        history.close()
+    finally:
+        os.umask(old)
+    for folder in (paths.data_dir(), paths.cache_dir() / "runs", run_dir):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    for file in (paths.data_dir() / "history.sqlite3", paths.data_dir() / "buffers.json"):
+        assert stat.S_IMODE(file.stat().st_mode) == 0o600, file

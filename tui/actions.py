@@ -145,6 +145,12 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action("remove_context", "remove_context", "Remove context", "remove the selected context (asks first)"),
     Action(
+        "type_check",
+        "type_check",
+        "Type-check buffer",
+        "check the TypeScript buffer's types with deno check (local runtime)",
+    ),
+    Action(
         "tool_call",
         "tool_call",
         "Tool call",

@@ -56,9 +56,19 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def private_dir(path: str | os.PathLike[str]) -> Path:
-    """`path` as an existing folder only its owner can enter (0700), parents created."""
+    """`path` as an existing folder only its owner can enter (0700); the parents it has to
+    create are private too (existing ones keep their mode)."""
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    missing = []
+    for level in (folder, *folder.parents):
+        if level.exists():
+            break
+        missing.append(level)
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile by someone else
+            level.mkdir(mode=PRIVATE_DIR)
+        with contextlib.suppress(OSError):  # the umask may have narrowed it: set it outright
+            os.chmod(level, PRIVATE_DIR)
     with contextlib.suppress(OSError):  # a folder we do not own keeps its mode
         os.chmod(folder, PRIVATE_DIR)
     return folder

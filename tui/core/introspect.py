@@ -41,13 +41,13 @@ class Inspection:
     text: str = ""
 
 
-async def _post(url: str, context_id: str, what: str, payload: dict) -> dict:
+async def _post(url: str, context_id: str, what: str, payload: dict, timeout: float = TIMEOUT) -> dict:
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+        async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.post(f"{url.rstrip('/')}/contexts/{context_id}/{what}", json=payload)
     except httpx.TimeoutException as err:
         raise WorkbenchError(
-            f"The kernel did not answer the {what} request within {TIMEOUT:g} s (is it running code?).",
+            f"The kernel did not answer the {what} request within {timeout:g} s (is it running code?).",
             title="Completion",
         ) from err
     except httpx.HTTPError as err:
@@ -81,6 +81,17 @@ async def complete(url: str, context_id: str, code: str, cursor: int) -> Complet
         start if isinstance(start, int) else cursor,
         end if isinstance(end, int) else cursor,
     )
+
+
+async def interrupt(url: str, context_id: str) -> bool:
+    """Ask the runtime to interrupt the run on `context_id` (the run then says what happened)."""
+    body = await _post(url, context_id, "interrupt", {})
+    return bool(body.get("interrupted"))
+
+
+async def type_check(url: str, context_id: str, code: str) -> dict:
+    """`deno check` of `code` by the runtime: {ok, diagnostics: [{code, message, line, column}], text}."""
+    return await _post(url, context_id, "check", {"code": code, "cursor_pos": 0}, timeout=90.0)
 
 
 async def inspect(url: str, context_id: str, code: str, cursor: int) -> Inspection:

@@ -98,6 +98,7 @@ class ExecutionRecord:
     error: ExecutionError | None = None
     failure: str = ""  # what went wrong outside the code (runtime down, timeout...)
     context_lost: bool = False  # the context was not found (removed, or its sandbox restarted)
+    interrupt_requested: bool = False  # the user asked to interrupt it (it ends as "interrupted")
     output_path: Path | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -141,16 +141,22 @@ class Session:
 
     async def _open_local(self) -> None:
         if not self.url:
-            from ..runtime.launcher import LocalRuntime
-
-            # no default contexts: the app starts the ones it needs (see the `prestart` setting)
-            self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
-            try:
-                self.url = await asyncio.to_thread(self.runtime.start)
-            except Exception as err:
-                raise SessionError(f"The local runtime failed to start: {err}") from err
+            self.url = await self._on_session_thread(self._start_runtime())
         self.sandbox = await self._on_session_thread(AsyncSandbox.create(debug=True, sandbox_url=self.url))
         self.languages, self.languages_note = await self._on_session_thread(_runtime_languages(self.url))
+
+    async def _start_runtime(self) -> str:
+        """Start the local runtime from the session thread, which lives as long as the session:
+        the runtime is told to die with the thread that started it (PR_SET_PDEATHSIG is per
+        thread), so a short-lived worker thread must not start it."""
+        from ..runtime.launcher import LocalRuntime
+
+        # no default contexts: the app starts the ones it needs (see the `prestart` setting)
+        self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
+        try:
+            return self.runtime.start()  # blocks this thread's loop: nothing else runs on it yet
+        except Exception as err:
+            raise SessionError(f"The local runtime failed to start: {err}") from err
 
     def close(self) -> None:
         """Blocking: cancel every run and wait for it, stop the runtime and its kernels, or
@@ -241,6 +247,18 @@ class Session:
         self._sandbox()  # open
         return self.url
 
+    async def interrupt(self, context_id: str) -> bool:
+        """Interrupt the run on the context and let that run end with what happened (the
+        local runtime's interrupt route); False when nothing ran there.
+
+        IntrospectionUnavailable on E2B cloud: there, cancelling the run's future (dropping
+        the request) is the only interrupt."""
+        return await self._on_session_thread(introspect.interrupt(self._introspect_url(), context_id))
+
+    async def type_check(self, context_id: str, code: str) -> dict[str, Any]:
+        """`deno check` of TypeScript code on the local runtime (IntrospectionUnavailable on E2B cloud)."""
+        return await self._on_session_thread(introspect.type_check(self._introspect_url(), context_id, code))
+
     async def call(self, work: Callable[[AsyncSandbox], Coroutine[Any, Any, T]]) -> T:
         """Run `work(sandbox)` on the session thread (e.g. a tool call); await its result here."""
         return await self._on_session_thread(work(self._sandbox()))
@@ -307,9 +325,15 @@ class Session:
             )
             record.execution_count = execution.execution_count
             record.status = "error" if execution.error else "ok"
+            if record.interrupt_requested:  # the runtime interrupted it, and the run says how it went
+                record.status = "interrupted"
+                record.failure = interrupt_outcome(execution.error)
         except asyncio.CancelledError:
             record.status = "interrupted"
-            record.failure = "Interrupted: the kernel was interrupted and keeps its state."
+            record.failure = (
+                "Interrupted: the request was dropped, which interrupts the kernel (its state is kept, "
+                "unless the kernel ignores the interrupt and must be restarted: the next run says so)."
+            )
         except NotFoundException as err:
             record.status = "failed"
             record.failure = f"{self.explain(err)} Create a new context or pick another one."
@@ -342,6 +366,15 @@ class Session:
             listener.on_finished(record)
 
 
+def interrupt_outcome(error: ExecutionError | None) -> str:
+    """What an interrupt asked of the runtime did, from the error the run ended with."""
+    if error is not None and error.name == "ContextRestarting":
+        return "Interrupted: the kernel did not stop, so it was restarted: this context's state is gone."
+    if error is None:
+        return "Interrupted: the run had ended anyway; the context keeps its state."
+    return "Interrupted: the kernel stopped the run and keeps its state."
+
+
 def _private_text_file(path: Path) -> TextIO:
     """A new text file only its owner can read (a run's output may hold secrets)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
@@ -354,11 +387,12 @@ async def _runtime_languages(url: str) -> tuple[list[str], str]:
     network error when nothing answers at `url`."""
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(f"{url.rstrip('/')}/languages")
+    if response.status_code != 200:
+        return list(
+            registry.NAMES
+        ), f"The runtime does not list its languages (HTTP {response.status_code}): all six are offered."
     try:
-        response.raise_for_status()
-        listed = response.json()
-        names = {item["name"] for item in listed if item.get("available")}
-    except (httpx.HTTPStatusError, ValueError, KeyError, TypeError, AttributeError) as err:
-        note = f"The runtime did not list its languages ({err}): all six are offered."
-        return list(registry.NAMES), note
+        names = {item["name"] for item in response.json() if item.get("available")}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return list(registry.NAMES), "The runtime's list of languages was unreadable: all six are offered."
     return [n for n in registry.NAMES if n in names], ""

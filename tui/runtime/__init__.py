@@ -1,4 +1,17 @@
 """The local runtime: a server speaking E2B's code-interpreter protocol over Jupyter kernels.
 
-Headless by design: it never imports Textual, nor `tui.core`.
+Headless by design: it never imports Textual, nor `tui.core`. Where things live:
+
+- serve.py      the process: bind, announce the URL, stop cleanly on INT/TERM/HUP
+- server.py     the HTTP routes (E2B's, plus GET /languages)
+- manager.py    contexts and their kernels; which kernel a run goes to
+- run.py        one request's NDJSON line queue (keepalive, end, cancel)
+- stream.py     one execution's kernel messages -> protocol lines (the state machine)
+- protocol.py   the shapes of those lines
+- kernel.py     one kernel process over ZeroMQ; wire.py its signed message format
+- spares.py     the warm spare kernels, following demand
+- languages.py  kernel argv, availability and set-up snippets per language
+- processes.py, guardian.py, folders.py   nothing left behind (processes, keys, sockets)
+- launcher.py   start the runtime as a child process (the app, `run`, the tests)
+- ipython_ext.py, bash_start.py, bashrc.sh   what runs inside the python and bash kernels
 """

@@ -1,4 +1,4 @@
-"""Extension routes: completion and inspection from a context's kernel.
+"""Completion and inspection from a context's kernel (extension routes, see extensions.py).
 
 E2B's code interpreter has no way to ask a kernel what a name could complete to, or what
 it is: the local runtime adds two routes that forward Jupyter's own requests to the
@@ -23,6 +23,7 @@ import json
 from typing import Any
 
 from .kernel import Kernel, KernelStartError
+from .wire import Channel
 
 REPLY_TIMEOUT = 5.0
 
@@ -58,20 +59,18 @@ def parse_request(body: bytes, detail: bool = False) -> dict[str, Any]:
 
 async def shell_request(kernel: Kernel, msg_type: str, content: dict[str, Any], timeout: float) -> dict:
     """Send a shell request to `kernel` and return its reply's content."""
-    queue: asyncio.Queue = asyncio.Queue()
-    msg = kernel.session.msg(msg_type, content)
-    msg_id = msg["header"]["msg_id"]
-    kernel.waiters[msg_id] = queue
+    if not kernel.alive:
+        raise IntrospectError(409, "The context's kernel is not running (it is restarting).")
+    msg_id, queue = kernel.request(msg_type, content)
     try:
-        if not kernel.alive:
-            raise IntrospectError(409, "The context's kernel is not running (it is restarting).")
-        kernel.session.send(kernel.shell, msg)
         async with asyncio.timeout(timeout):
             while True:
-                kind, reply = await queue.get()
-                if kind == "died":
-                    raise IntrospectError(409, "The context's kernel died; it restarts with a fresh state.")
-                if kind == "shell":
+                channel, reply = await queue.get()
+                if channel is Channel.DIED or reply is None:
+                    raise IntrospectError(
+                        409, "The context's kernel is gone; it restarts with a fresh state."
+                    )
+                if channel is Channel.SHELL:
                     return reply.get("content") or {}
     except TimeoutError:
         raise IntrospectError(504, f"The kernel did not answer within {timeout:g} s.") from None
@@ -79,12 +78,14 @@ async def shell_request(kernel: Kernel, msg_type: str, content: dict[str, Any], 
         kernel.forget(msg_id)
 
 
-async def _kernel_of(runtime: Any, context_id: str) -> Kernel:
+async def kernel_of(runtime: Any, context_id: str) -> Kernel:
     """The context's kernel, if it is idle (IntrospectError otherwise)."""
     try:
         ctx = runtime.get(context_id)
     except KeyError as err:
-        raise IntrospectError(404, err.args[0] if err.args else f"Context {context_id!r} not found.") from None
+        raise IntrospectError(
+            404, err.args[0] if err.args else f"Context {context_id!r} not found."
+        ) from None
     if ctx.lock.locked():
         raise IntrospectError(409, "The context is running code: completion works while it is idle.")
     try:
@@ -95,7 +96,7 @@ async def _kernel_of(runtime: Any, context_id: str) -> Kernel:
 
 async def complete(runtime: Any, context_id: str, body: bytes) -> dict[str, Any]:
     content = parse_request(body)
-    kernel = await _kernel_of(runtime, context_id)
+    kernel = await kernel_of(runtime, context_id)
     reply = await shell_request(kernel, "complete_request", content, REPLY_TIMEOUT)
     cursor = content["cursor_pos"]
     matches = reply.get("matches") if reply.get("status", "ok") == "ok" else []
@@ -110,20 +111,10 @@ async def complete(runtime: Any, context_id: str, body: bytes) -> dict[str, Any]
 
 async def inspect(runtime: Any, context_id: str, body: bytes) -> dict[str, Any]:
     content = parse_request(body, detail=True)
-    kernel = await _kernel_of(runtime, context_id)
+    kernel = await kernel_of(runtime, context_id)
     reply = await shell_request(kernel, "inspect_request", content, REPLY_TIMEOUT)
-    data = reply.get("data") if isinstance(reply.get("data"), dict) else {}
+    raw = reply.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     found = bool(reply.get("found")) and reply.get("status", "ok") == "ok"
     text = data.get("text/plain") if found else ""
     return {"found": found and bool(text), "text": text if isinstance(text, str) else "", "data": data}
-
-
-HANDLERS = {"complete": complete, "inspect": inspect}
-
-
-async def answer(runtime: Any, what: str, context_id: str, body: bytes) -> tuple[int, Any]:
-    """(status, JSON payload) for POST /contexts/{context_id}/{what}."""
-    try:
-        return 200, await HANDLERS[what](runtime, context_id, body)
-    except IntrospectError as err:
-        return err.status, {"error": str(err)}

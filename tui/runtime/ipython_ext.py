@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 DATA_MIME = "application/vnd.e2b.data+json"
@@ -91,6 +92,70 @@ def drain_fd_output() -> None:
             stream.flush()
 
 
+def safe_packer(default: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """A message packer that never loses a message to text it cannot encode.
+
+    jupyter_client's packer encodes with `surrogateescape`: `print('\\udcff')` goes out as a
+    raw 0xff byte (the runtime shows U+FFFD), but any other lone surrogate (`'\\ud800'`)
+    raises, and the whole chunk of output around it was lost. Those are sent as JSON
+    escapes instead; the runtime replaces them visibly.
+    """
+
+    def pack(obj: Any) -> bytes:
+        try:
+            return default(obj)
+        except ValueError:  # UnicodeEncodeError
+            return json.dumps(obj, default=str, ensure_ascii=True, allow_nan=False).encode("ascii")
+
+    return pack
+
+
+def whole_characters(stream: Any) -> bool:
+    """Swap ipykernel's fd watcher for one that never splits a character.
+
+    ipykernel forwards what is written to fd 1/2 (os.system, subprocesses, C code) from a
+    pipe, decoding each 1000-byte read on its own: a UTF-8 character that straddles two
+    reads became two U+FFFD (12 of them in 3000 'é'). This watcher decodes incrementally.
+    The old thread is stopped the way ipykernel's own close() stops it. False when the
+    stream has no fd watcher (or it would not stop), and nothing changed.
+    """
+    import os
+    import threading
+
+    fid = getattr(stream, "_fid", None)
+    old = getattr(stream, "watch_fd_thread", None)
+    if fid is None or old is None or not old.is_alive() or not getattr(stream, "_should_watch", False):
+        return False
+    stream._should_watch = False
+    os.write(stream._original_stdstream_fd, b"\0")  # wakes it; it exits without forwarding this
+    old.join(2.0)
+    stream._should_watch = True
+    if old.is_alive():
+        return False
+    thread = threading.Thread(target=_watch_fd, args=(stream, fid), name=old.name, daemon=True)
+    stream.watch_fd_thread = thread
+    thread.start()
+    return True
+
+
+def _watch_fd(stream: Any, fid: int) -> None:
+    import codecs
+    import os
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        while True:
+            data = os.read(fid, 65536)
+            if not data or not stream._should_watch:
+                return
+            text = decoder.decode(data)
+            if text:
+                stream.write(text)
+            os.write(stream._original_stdstream_copy, data)  # the kernel's own log, as before
+    except Exception:
+        stream._exc = sys.exc_info()
+
+
 def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
     raise RuntimeError(
         "input() is not supported: code runs without a terminal (no stdin). "
@@ -99,6 +164,10 @@ def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
 
 
 def load_ipython_extension(ip: Any) -> None:
+    session = getattr(getattr(ip, "kernel", None), "session", None)
+    if session is not None:  # shared by the shell and the output streams' thread
+        session.pack = safe_packer(session.pack)
+
     formatters = ip.display_formatter.formatters
     plain = formatters["text/plain"]
     plain.max_seq_length = 0  # never abbreviate long lists with '...'
@@ -138,6 +207,8 @@ def load_ipython_extension(ip: Any) -> None:
     formatters[DATA_MIME] = DataFormatter(parent=ip.display_formatter)
     formatters[CHART_MIME] = ChartFormatter(parent=ip.display_formatter)
 
+    for stream in (sys.stdout, sys.stderr):
+        whole_characters(stream)
     ip.events.register("post_execute", drain_fd_output)
 
     # input() has no terminal to read from: fail fast with a sentence, never hang.
@@ -155,6 +226,6 @@ def load_ipython_extension(ip: Any) -> None:
         from IPython.display import display
         from PIL import Image
 
-        Image.Image.show = lambda self, *a, **k: display(self)
+        Image.Image.show = lambda self, *a, **k: display(self)  # type: ignore[method-assign]
     except Exception:
         pass

@@ -1,7 +1,11 @@
-"""The languages the local runtime knows: names, kernel argv, availability, snippets.
+"""The languages this runtime can run: kernel argv, availability, set-up snippets.
 
+Names, aliases and normalisation come from the one registry, `tui.common.languages`:
+the runtime accepts every alias it lists. What this module adds is what only the
+machine running the kernels knows: which kernel each language uses, whether it is
+installed here (and the command that installs it), and how to start and steer it.
 Every kernel is started from an argv built here (never from globally installed
-kernelspecs), so what runs is exactly what `doctor` reports.
+kernelspecs), so what runs is exactly what `doctor` and `GET /languages` report.
 """
 
 from __future__ import annotations
@@ -18,14 +22,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
-LANGUAGES = ("python", "javascript", "typescript", "r", "java", "bash")
-ALIASES = {"js": "javascript", "ts": "typescript", "": "python"}
+from tui.common import languages as registry
+from tui.common.languages import UnknownLanguage
+
+# Canonical names, in the registry's order (kept here for the callers that import it).
+LANGUAGES: tuple[str, ...] = registry.NAMES
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+# How a kernel takes an interrupt: SIGINT to its process group, or a control-channel
+# `interrupt_request` (SIGINT kills Deno's and jjava's kernels).
+InterruptMode = Literal["signal", "message"]
+# How the runtime reaches a kernel's ZeroMQ sockets: `ipc` (Unix sockets in the runtime's
+# private 0700 folder: no other local user can connect) wherever the kernel supports it,
+# `tcp` on 127.0.0.1 (signed but readable by local users) where it cannot.
+Transport = Literal["ipc", "tcp"]
 
-class UnknownLanguage(ValueError):
-    """A language name the runtime has never heard of."""
+__all__ = [
+    "LANGUAGES",
+    "Availability",
+    "LanguageSpec",
+    "LanguageUnavailable",
+    "UnknownLanguage",
+    "availability",
+    "available_languages",
+    "normalize_language",
+    "require",
+]
 
 
 class LanguageUnavailable(RuntimeError):
@@ -33,15 +57,17 @@ class LanguageUnavailable(RuntimeError):
 
 
 def normalize_language(name: str | None) -> str:
-    """Map a user-supplied language name to one of LANGUAGES (E2B's rules)."""
-    key = (name or "").strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in LANGUAGES:
+    """The canonical name a request means (none or empty: python); every registry alias works.
+
+    Raises UnknownLanguage with a sentence listing the languages and which run here.
+    """
+    try:
+        return registry.normalize(name)
+    except UnknownLanguage:
         raise UnknownLanguage(
-            f"Unknown language {name!r}. Languages: {', '.join(LANGUAGES)} "
-            f"(aliases: js, ts); available here: {', '.join(available_languages()) or 'none'}."
-        )
-    return key
+            f"Unknown language {name!r}. Languages: {registry.names_help()}; "
+            f"available here: {', '.join(available_languages()) or 'none'}."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -59,12 +85,14 @@ class LanguageSpec:
     name: str
     kernel: str  # human name of the kernel
     argv: Callable[[str], list[str]]  # connection file -> argv
-    interrupt_mode: str = "signal"  # or "message"
+    interrupt_mode: InterruptMode = "signal"
+    transport: Transport = "ipc"
     can_chdir: bool = True
     # Deno can publish `idle` a moment before the last output of a run: wait this long
     # after idle for stragglers before ending the run.
     idle_grace: float = 0.0
     init_code: str = ""  # run silently once the kernel is up
+    start_timeout: float = 60.0  # a start that takes longer fails (with the kernel's output)
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -129,8 +157,18 @@ def _r_argv(conn: str) -> list[str]:
 
 
 def _bash_argv(conn: str) -> list[str]:
-    return [sys.executable, "-m", "bash_kernel", "-f", conn]
+    return [sys.executable, "-m", "tui.runtime.bash_start", "-f", conn]
 
+
+# Deno's kernel (Deno.listen in its own JS) and jjava's (JeroMQ emulates ipc:// over TCP) can
+# only listen on TCP: they keep 127.0.0.1, where messages are signed but not private.
+_DENO = {
+    "interrupt_mode": "message",
+    "transport": "tcp",
+    "idle_grace": 0.025,
+    # no update check (a network lookup at every start) and no permission prompt
+    "extra_env": {"NO_COLOR": "1", "DENO_NO_UPDATE_CHECK": "1", "DENO_NO_PROMPT": "1"},
+}
 
 SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
@@ -140,24 +178,20 @@ SPECS: dict[str, LanguageSpec] = {
         extra_env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
     ),
     # SIGINT kills deno's kernel: it takes interrupts as control messages only
-    "javascript": LanguageSpec(
-        "javascript", "deno", _deno_argv, "message", idle_grace=0.025, extra_env={"NO_COLOR": "1"}
-    ),
-    "typescript": LanguageSpec(
-        "typescript", "deno", _deno_argv, "message", idle_grace=0.025, extra_env={"NO_COLOR": "1"}
-    ),
+    "javascript": LanguageSpec("javascript", "deno", _deno_argv, **_DENO),  # type: ignore[arg-type]
+    "typescript": LanguageSpec("typescript", "deno", _deno_argv, **_DENO),  # type: ignore[arg-type]
     "r": LanguageSpec("r", "IRkernel", _r_argv),
-    "java": LanguageSpec("java", "jjava", _java_argv, interrupt_mode="message", can_chdir=False),
-    # the shell's stdin is bash_kernel's pty: `read` from it would wait forever
-    "bash": LanguageSpec(
-        "bash",
-        "bash_kernel",
-        _bash_argv,
-        init_code=(
-            "read() { if [ -t 0 ]; then echo 'read: runs have no stdin; pass values in the code"
-            ' or through env vars instead\' >&2; return 1; fi; builtin read "$@"; }'
-        ),
+    "java": LanguageSpec(
+        "java",
+        "jjava",
+        _java_argv,
+        interrupt_mode="message",
+        transport="tcp",
+        can_chdir=False,
+        start_timeout=120.0,  # a cold JVM on a busy 2-core machine
     ),
+    # its shell's rc file (bashrc.sh) also makes `read` fail fast: the shell's stdin is a pty
+    "bash": LanguageSpec("bash", "bash_kernel", _bash_argv),
 }
 
 PIP = f"{shlex.quote(sys.executable)} -m pip install"
@@ -223,7 +257,7 @@ def check(language: str) -> Availability:
                 language, False, "the R package IRkernel is missing", "apt-get install -y r-cran-irkernel"
             )
         return Availability(language, True, f"IRkernel ({r_binary})")
-    raise UnknownLanguage(language)
+    raise UnknownLanguage(f"Unknown language {language!r}. Languages: {', '.join(LANGUAGES)}.")
 
 
 @cache
@@ -237,7 +271,31 @@ def availability(language: str) -> Availability:
 
 
 def available_languages() -> list[str]:
+    """The canonical names of the languages whose kernel is installed here."""
     return [lang for lang in LANGUAGES if availability(lang).available]
+
+
+def kernel_family(language: str) -> str:
+    """The kernel a language runs on (typescript runs on javascript's): spares are shared by family."""
+    return registry.LANGUAGES[language].kernel_family
+
+
+def describe() -> list[dict[str, object]]:
+    """What `GET /languages` answers: every language, whether it runs here, its kernel or
+    what is missing, and the command that installs it (empty when available)."""
+    out: list[dict[str, object]] = []
+    for language in LANGUAGES:
+        found = availability(language)
+        out.append(
+            {
+                "name": language,
+                "available": found.available,
+                "kernel": found.detail if found.available else "",
+                "missing": "" if found.available else found.detail,
+                "install": found.install,
+            }
+        )
+    return out
 
 
 def require(language: str) -> LanguageSpec:
@@ -312,7 +370,7 @@ def env_snippets(language: str, env: dict[str, str]) -> tuple[str, str]:
         return f"{save} {sets}", restore
     if language == "java":
         return _java_env_snippets(env)
-    raise UnknownLanguage(language)
+    raise UnknownLanguage(f"Unknown language {language!r}. Languages: {', '.join(LANGUAGES)}.")
 
 
 def _java_string(value: str) -> str:

@@ -14,9 +14,8 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
-from .kernel import _die_with_parent
+from .processes import die_with_parent
 
 
 class RuntimeStartError(RuntimeError):
@@ -39,9 +38,11 @@ class LocalRuntime:
         self.spares = spares
         self.prestart = prestart
         self.start_timeout = start_timeout
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
-        self._log = tempfile.NamedTemporaryFile(prefix="e2b-workbench-runtime-", suffix=".log", delete=False)
+        # the runtime's stderr, for error messages: a file with no name (unlinked at once),
+        # so nothing is left in /tmp however this process ends
+        self._log = tempfile.TemporaryFile(prefix="e2b-workbench-runtime-", suffix=".log")
 
     def start(self) -> str:
         argv = [sys.executable, "-m", "tui.runtime", "--port", "0"]
@@ -59,7 +60,7 @@ class LocalRuntime:
             stdout=subprocess.PIPE,
             stderr=self._log,
             env=env,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
         line = self._first_line()
         if not line.startswith("http"):
@@ -72,8 +73,9 @@ class LocalRuntime:
 
     def _first_line(self) -> str:
         assert self.proc is not None and self.proc.stdout is not None
+        stdout = self.proc.stdout
         result: list[str] = []
-        reader = threading.Thread(target=lambda: result.append(self.proc.stdout.readline().decode().strip()))
+        reader = threading.Thread(target=lambda: result.append(stdout.readline().decode().strip()))
         reader.daemon = True
         reader.start()
         reader.join(self.start_timeout)
@@ -88,10 +90,12 @@ class LocalRuntime:
                 pass
 
     def _log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            text = Path(self._log.name).read_text(errors="replace").strip()
-            if text:
-                return "\n" + "\n".join(text.splitlines()[-lines:])
+        with contextlib.suppress(OSError, ValueError):
+            size = os.fstat(self._log.fileno()).st_size
+            text = os.pread(self._log.fileno(), 256 * 1024, max(0, size - 256 * 1024))
+            shown = text.decode("utf-8", "replace").strip()
+            if shown:
+                return "\n" + "\n".join(shown.splitlines()[-lines:])
         return ""
 
     @property
@@ -113,12 +117,10 @@ class LocalRuntime:
             with contextlib.suppress(Exception):
                 proc.stdout.close()
         self._log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._log.name)
 
     def __enter__(self) -> LocalRuntime:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

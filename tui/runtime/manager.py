@@ -1,12 +1,16 @@
-"""Contexts, their kernels and the runs on them: the heart of the local runtime.
+"""Contexts and their kernels: the runtime's state, and which kernel a run goes to.
 
 - One run at a time per context, in arrival order (an asyncio.Lock is FIFO); contexts
   run in parallel.
-- A kernel that dies is replaced behind the same context id; the run that was on it
-  ends with `ContextRestarting`, the runs queued behind it go to the new kernel.
+- A kernel that dies is replaced behind the same context id. The run that was on it
+  ends with `ContextRestarting`; if it died while idle, the next run says so first
+  (state is fresh). Runs queued behind it go to the new kernel.
 - A client that goes away interrupts its run; if the kernel ignores the interrupt it
   is restarted, so the context is free again either way.
-- One warm spare kernel per language in use makes new contexts and restarts instant.
+- Kernel starts are bounded in number (a burst of new contexts queues instead of
+  starving the machine) and in time (a start that hangs fails that one request).
+- Warm spares (spares.py) make new contexts and restarts instant; how one run's
+  messages become lines is stream.py's job, the lines' queue run.py's.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tempfile
-import time
 import uuid
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from . import protocol
+from . import folders, jsts, processes, protocol, stream
 from .kernel import Kernel, KernelStartError
 from .languages import (
     LanguageUnavailable,
@@ -31,14 +34,13 @@ from .languages import (
     normalize_language,
     require,
 )
+from .run import Run
+from .spares import SparePool
 
-KEEPALIVE_SECONDS = 5.0
+NO_REPLY = "NoReply"  # Kernel.run_silent's ename when the kernel did not answer in time
 INTERRUPT_GRACE = 5.0  # a kernel that ignores an interrupt this long is restarted
-ABORT_RETRIES = 3
-# wait this long for the missing half of (reply, idle) before giving up: jjava can
-# reply long before its idle on a loaded machine (a client timeout still ends it sooner)
-SETTLE_SECONDS = 60.0
-SPARE_DELAY = 1.5  # let a taken kernel's first run go before forking its replacement
+REAP_SECONDS = 10.0  # how often adopted orphans are reaped
+T = TypeVar("T")
 
 
 class ContextNotFound(KeyError):
@@ -49,62 +51,6 @@ class InvalidRequest(ValueError):
     pass
 
 
-class Run:
-    """One execution request: its NDJSON lines go into `lines` (None ends the stream)."""
-
-    def __init__(self, code: str, env: dict[str, str]):
-        self.code = code
-        self.env = env
-        self.lines: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self.client_gone = False
-        self.kernel: Kernel | None = None  # set while the code runs on a kernel
-        self.done = asyncio.Event()
-        self.last_emit = time.monotonic()
-        self._keepalive: asyncio.TimerHandle | None = None
-        self._on_cancel: Callable[[], None] | None = None
-
-    def start_keepalive(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._keepalive = loop.call_later(KEEPALIVE_SECONDS, self._tick)
-
-    def _tick(self) -> None:
-        if self.done.is_set():
-            return
-        now = time.monotonic()
-        due = self.last_emit + KEEPALIVE_SECONDS
-        if now >= due:
-            self.emit_raw(protocol.KEEPALIVE)
-            due = now + KEEPALIVE_SECONDS
-        self._keepalive = asyncio.get_running_loop().call_later(due - now, self._tick)
-
-    def emit(self, line: dict[str, Any]) -> None:
-        self.emit_raw(protocol.encode(line))
-
-    def emit_raw(self, data: bytes) -> None:
-        if self.client_gone:
-            return
-        self.last_emit = time.monotonic()
-        self.lines.put_nowait(data)
-
-    def finish(self) -> None:
-        if self.done.is_set():
-            return
-        self.emit_raw(protocol.END)
-        if not self.client_gone:
-            self.lines.put_nowait(None)
-        self.done.set()
-        if self._keepalive is not None:
-            self._keepalive.cancel()
-
-    def cancel(self) -> None:
-        """The client went away: stop sending, interrupt the kernel if the code runs."""
-        if self.client_gone or self.done.is_set():
-            return
-        self.client_gone = True
-        if self._on_cancel is not None:
-            self._on_cancel()
-
-
 class Context:
     def __init__(self, language: str, cwd: str, is_default: bool):
         self.id = str(uuid.uuid4())
@@ -113,6 +59,8 @@ class Context:
         self.is_default = is_default
         self.lock = asyncio.Lock()
         self.kernel_task: asyncio.Task[Kernel] | None = None
+        self.running_on: Kernel | None = None  # the kernel a run is streaming from now
+        self.interrupt_run: Callable[[], None] | None = None  # interrupts that run (POST .../interrupt)
         self.removed = False
         self.death_note = ""
         self.notice = ""  # said (on stderr) at the start of the next run
@@ -122,25 +70,38 @@ class Context:
         return {"id": self.id, "language": self.language, "cwd": self.cwd}
 
     async def kernel(self) -> Kernel:
-        assert self.kernel_task is not None
+        assert self.kernel_task is not None, "the context's kernel was never started"
         return await asyncio.shield(self.kernel_task)
 
 
 class Runtime:
     """Every context of one runtime; all methods run on its event loop."""
 
-    def __init__(self, cwd: str | None = None, workdir: Path | None = None, spares: bool = True):
+    def __init__(
+        self,
+        cwd: str | None = None,
+        workdir: Path | None = None,
+        spares: bool = True,
+        owner: str = "",
+        max_starting: int | None = None,
+    ):
         self.cwd = str(Path(cwd or os.getcwd()).resolve())
         self._own_workdir = workdir is None
-        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="e2b-workbench-"))
+        self.workdir = workdir or folders.make_workdir()
         os.chmod(self.workdir, 0o700)
-        self.use_spares = spares
+        self.owner = owner or f"{uuid.uuid4().hex[:12]}/"  # the mark every kernel's env carries
         self.contexts: dict[str, Context] = {}
         self.defaults: dict[str, str] = {}
-        self.spares: dict[str, asyncio.Task[Kernel]] = {}
         self.kernels: set[Kernel] = set()
+        # every kernel process not yet collected by the event loop's child watcher (a dropped
+        # kernel leaves `kernels` before its process has exited): never ours to reap
+        self._processes: weakref.WeakSet[Kernel] = weakref.WeakSet()
         self.closed = False
-        self._background: set[asyncio.Task] = set()
+        self._background: set[asyncio.Task[Any]] = set()
+        self.spares = SparePool(self._start_spare, self._spawn, self._drop_kernel, enabled=spares)
+        # at most this many kernels start at once: 20 at once on 2 cores would each take 10x longer
+        self._starting = asyncio.Semaphore(max_starting or max(4, 2 * (os.cpu_count() or 2)))
+        self._reaper: asyncio.TimerHandle | None = None
         # kernels get the runtime's environment, less our own settings and pytest's marker
         # (ipykernel stops forwarding fd-level output, e.g. os.system's, when it sees it)
         self.env = {
@@ -150,52 +111,70 @@ class Runtime:
     # -- startup / shutdown -----------------------------------------------------
 
     async def start(self) -> None:
-        """Create the default contexts (python, and javascript when available)."""
+        """Create the default contexts (python, and javascript when available). Only
+        python's kernel starts now (the language nearly every first run uses); the others
+        start when their language is first used."""
+        self._schedule_reaping()
         languages = available_languages()
         for language in ("python", "javascript"):
             if language in languages:
-                self._default_context(language)
+                self._default_context(language, start=language == "python")
 
     async def shutdown(self) -> None:
         self.closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
         for task in list(self._background):
             task.cancel()
-        tasks = [c.kernel_task for c in self.contexts.values() if c.kernel_task] + list(self.spares.values())
+        tasks = [c.kernel_task for c in self.contexts.values() if c.kernel_task] + self.spares.close()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*(k.shutdown() for k in list(self.kernels)), return_exceptions=True)
         self.kernels.clear()
+        processes.kill_marked(self.owner, prefix=True)  # whatever escaped its kernel's tree
         if self._own_workdir:
-            with contextlib.suppress(OSError):
-                for item in self.workdir.iterdir():
-                    item.unlink()
-                self.workdir.rmdir()
+            folders.remove(self.workdir)
 
     def kill_all_now(self) -> None:
-        """Last resort (atexit / signal): SIGKILL every kernel process group."""
+        """Last resort (atexit / signal): SIGKILL every kernel and what bears our mark."""
         for kernel in list(self.kernels):
             kernel.kill_now()
+        processes.kill_marked(self.owner, prefix=True)
 
-    def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Awaitable[T]) -> asyncio.Task[T]:
+        task: asyncio.Task[T] = asyncio.ensure_future(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    def _schedule_reaping(self) -> None:
+        def reap() -> None:
+            processes.reap_orphans(
+                {k.pid for k in self._processes if k.pid is not None and not k.died.is_set()}
+            )
+            if not self.closed:
+                self._reaper = asyncio.get_running_loop().call_later(REAP_SECONDS, reap)
+
+        self._reaper = asyncio.get_running_loop().call_later(REAP_SECONDS, reap)
 
     # -- kernels ----------------------------------------------------------------
 
     async def _new_kernel(self, language: str, cwd: str) -> Kernel:
         spec = require(language)
-        kernel = Kernel(spec, cwd, self.workdir, self.env)
+        kernel = Kernel(spec, cwd, self.workdir, self.env, owner=self.owner)
         self.kernels.add(kernel)
+        self._processes.add(kernel)
         try:
-            await kernel.start()
-            if spec.init_code:
-                reply = await kernel.run_silent(spec.init_code)
-                if reply.get("status") != "ok":  # never hand out a kernel that is hung or broken
-                    raise KernelStartError(
-                        f"the {spec.name} kernel failed its start-up code: {reply.get('evalue') or reply}"
-                    )
+            async with self._starting:
+                if self.closed:
+                    raise KernelStartError("the runtime is shutting down")
+                await kernel.start()
+                if spec.init_code:
+                    reply = await kernel.run_silent(spec.init_code)
+                    if reply.get("status") != "ok":  # never hand out a kernel that is hung or broken
+                        raise KernelStartError(
+                            f"the {spec.name} kernel failed its start-up code: {reply.get('evalue') or reply}"
+                        )
         except BaseException:
             self.kernels.discard(kernel)
             await kernel.shutdown()
@@ -205,34 +184,8 @@ class Runtime:
             raise KernelStartError("the runtime is shutting down")
         return kernel
 
-    @staticmethod
-    def _family(language: str) -> str:
-        return "javascript" if language == "typescript" else language
-
-    def _refill_spare(self, language: str, delay: float = SPARE_DELAY) -> None:
-        family = self._family(language)
-        if not self.use_spares or self.closed or family in self.spares:
-            return
-        self.spares[family] = self._spawn(self._new_spare(family, delay))
-
-    async def _new_spare(self, family: str, delay: float) -> Kernel:
-        # a kernel's start costs about a second of CPU: on a small machine, starting
-        # it at once would slow down the run the caller is about to make
-        await asyncio.sleep(delay)
-        return await self._new_kernel(family, self.cwd)
-
-    async def _take_spare(self, language: str) -> Kernel | None:
-        task = self.spares.pop(self._family(language), None)
-        if task is None:
-            return None
-        try:
-            kernel = await task
-        except (KernelStartError, asyncio.CancelledError):
-            return None
-        if not kernel.alive:
-            await self._drop_kernel(kernel)
-            return None
-        return kernel
+    def _start_spare(self, family: str) -> Coroutine[Any, Any, Kernel]:
+        return self._new_kernel(family, self.cwd)
 
     async def _kernel_for(self, ctx: Context) -> Kernel:
         """A ready kernel in ctx.cwd: a warm spare when one fits, else a fresh start."""
@@ -240,7 +193,7 @@ class Runtime:
         move = ctx.cwd != self.cwd
         snippet = chdir_snippet(ctx.language, ctx.cwd) if move else None
         if not move or snippet:
-            kernel = await self._take_spare(ctx.language)
+            kernel = await self.spares.take(ctx.language)
             if kernel is not None and snippet:
                 reply = await kernel.run_silent(snippet)
                 if not reply or reply.get("status") != "ok":
@@ -254,7 +207,7 @@ class Runtime:
         if ctx.removed or self.closed:
             await self._drop_kernel(kernel)
             raise KernelStartError("the context was removed")
-        self._refill_spare(ctx.language)
+        self.spares.refill(ctx.language)
         return kernel
 
     async def _drop_kernel(self, kernel: Kernel) -> None:
@@ -264,11 +217,16 @@ class Runtime:
     def _on_kernel_death(self, ctx: Context, kernel: Kernel) -> None:
         """A kernel died on its own: note why and bring the context back."""
         ctx.death_note = kernel.death_reason()
+        if ctx.running_on is not kernel:
+            # nobody is there to hear it now: the next run hears it first
+            ctx.notice = (
+                f"{ctx.death_note}\nIt died while idle and was replaced: this context's state is fresh."
+            )
         self._spawn(self._drop_kernel(kernel))
         if ctx.removed or self.closed:
             return
         ctx.execution_count = 0
-        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        self._start_kernel(ctx)
 
     # -- contexts ---------------------------------------------------------------
 
@@ -280,19 +238,26 @@ class Runtime:
             raise InvalidRequest(f"cwd {cwd!r} is not an existing directory on the runtime's machine.")
         return str(path)
 
-    def _add_context(self, language: str, cwd: str, is_default: bool) -> Context:
+    def _add_context(self, language: str, cwd: str, is_default: bool, start: bool = True) -> Context:
         ctx = Context(language, cwd, is_default)
         self.contexts[ctx.id] = ctx
-        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        if start:
+            self._start_kernel(ctx)
         return ctx
 
-    def _default_context(self, language: str) -> Context:
+    def _start_kernel(self, ctx: Context) -> asyncio.Task[Kernel]:
+        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        return ctx.kernel_task
+
+    def _default_context(self, language: str, start: bool = True) -> Context:
         ctx_id = self.defaults.get(language)
         ctx = self.contexts.get(ctx_id) if ctx_id else None
         if ctx is None:  # first use, or the default was removed: make it (again)
             require(language)
-            ctx = self._add_context(language, self.cwd, is_default=True)
+            ctx = self._add_context(language, self.cwd, is_default=True, start=start)
             self.defaults[language] = ctx.id
+        elif start and ctx.kernel_task is None:  # listed since start-up, used now
+            self._start_kernel(ctx)
         return ctx
 
     def get(self, ctx_id: str) -> Context:
@@ -320,11 +285,13 @@ class Runtime:
         return ctx
 
     async def restart(self, ctx_id: str) -> None:
-        """Fresh kernel behind the same id and cwd; a running execution is ended."""
+        """Fresh state behind the same id and cwd: a warm spare swapped in (the old kernel
+        stops in the background); a running execution is ended."""
         ctx = self.get(ctx_id)
         old = ctx.kernel_task
         ctx.execution_count = 0
-        ctx.kernel_task = self._spawn(self._kernel_for(ctx))
+        ctx.notice = ""
+        self._start_kernel(ctx)
         if old is not None:
             self._spawn(self._retire(old))
         await ctx.kernel()
@@ -353,7 +320,10 @@ class Runtime:
                 "Give either context_id or language, not both: a context already has a language."
             )
         if context_id:
-            return self.get(context_id)
+            ctx = self.get(context_id)
+            if ctx.kernel_task is None:
+                self._start_kernel(ctx)
+            return ctx
         return self._default_context(normalize_language(language))
 
     # -- runs -------------------------------------------------------------------
@@ -376,19 +346,13 @@ class Runtime:
                     kernel = await ctx.kernel()
                 except KernelStartError as err:
                     run.emit(protocol.error_line("KernelStartError", str(err), ""))
-                    ctx.kernel_task = self._spawn(self._kernel_for(ctx))  # try again next run
+                    self._start_kernel(ctx)  # try again next run
                     return
                 except LanguageUnavailable as err:
                     run.emit(protocol.error_line("LanguageUnavailable", str(err), ""))
                     return
                 if ctx.notice:
-                    run.emit(
-                        {
-                            "type": "stderr",
-                            "text": f"[e2b-workbench] {ctx.notice}\n",
-                            "timestamp": protocol.now(),
-                        }
-                    )
+                    run.notice(ctx.notice)
                     ctx.notice = ""
                 await self._run_on(ctx, kernel, run)
         except asyncio.CancelledError:
@@ -399,24 +363,44 @@ class Runtime:
             run.finish()
 
     async def _run_on(self, ctx: Context, kernel: Kernel, run: Run) -> None:
-        revert = None
-        if run.env:
-            apply, revert = env_snippets(ctx.language, run.env)
-            reply = await kernel.run_silent(apply)
-            if reply.get("status") != "ok":
-                detail = reply.get("evalue") or reply.get("ename") or "the kernel refused them"
-                run.emit(protocol.error_line("EnvVarsError", f"Could not set env vars: {detail}", ""))
-                if kernel.alive:
-                    await kernel.run_silent(revert)
-                return
+        ctx.running_on = kernel
         try:
-            await self._stream(ctx, kernel, run)
+            revert = None
+            if run.env:
+                apply, revert = env_snippets(ctx.language, run.env)
+                reply = await kernel.run_silent(apply)
+                if reply.get("ename") == NO_REPLY:  # wedged: it would hold every later run too
+                    await self._give_up(kernel, "it did not answer the run's env-var set-up (hung)")
+                if reply.get("status") != "ok":
+                    if not kernel.alive:
+                        self._report_death(ctx, kernel, run)
+                        return
+                    detail = reply.get("evalue") or reply.get("ename") or "the kernel refused them"
+                    run.emit(protocol.error_line("EnvVarsError", f"Could not set env vars: {detail}", ""))
+                    await kernel.run_silent(revert)
+                    return
+            try:
+                await self._stream(ctx, kernel, run)
+            finally:
+                if revert and kernel.alive:
+                    reply = await kernel.run_silent(revert)
+                    if reply.get("ename") == NO_REPLY:
+                        ctx.notice = (
+                            f"The {ctx.language} kernel did not answer after the last run (hung) and was "
+                            "replaced: this context's state is fresh."
+                        )
+                        await self._give_up(kernel, "it did not answer after a run (hung)")
         finally:
-            if revert and kernel.alive:
-                await kernel.run_silent(revert)
+            ctx.running_on = None
+
+    @staticmethod
+    async def _give_up(kernel: Kernel, why: str) -> None:
+        """Replace a wedged kernel (its death brings the context back) and wait until it is gone."""
+        kernel.give_up(why)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(kernel.died.wait()), 5.0)
 
     async def _stream(self, ctx: Context, kernel: Kernel, run: Run) -> None:
-        """Send the code and turn each kernel message into a line as it arrives."""
         watchdog: list[asyncio.TimerHandle] = []
 
         def on_cancel() -> None:
@@ -424,104 +408,32 @@ class Runtime:
             loop = asyncio.get_running_loop()
             watchdog.append(loop.call_later(INTERRUPT_GRACE, self._force_restart, ctx, kernel))
 
-        for attempt in range(ABORT_RETRIES + 1):
-            msg_id, queue = kernel.execute_request(run.code)
-            run._on_cancel = on_cancel
-            if run.client_gone:
-                on_cancel()
-            reply: dict | None = None
-            idle = started = errored = asked_input = False
-            grace = kernel.spec.idle_grace
-            try:
-                while True:
-                    if reply is None and not idle:
-                        kind, msg = await queue.get()
-                    else:
-                        # one half of (reply, idle) is in: the other should follow at once
-                        done = reply is not None and idle
-                        if done and not grace:
-                            break
-                        try:
-                            kind, msg = await asyncio.wait_for(queue.get(), grace if done else SETTLE_SECONDS)
-                        except TimeoutError:
-                            if not idle:
-                                run.emit(
-                                    protocol.error_line(
-                                        "UnexpectedEndOfExecution",
-                                        "The kernel replied but never reported that it finished.",
-                                        "",
-                                    )
-                                )
-                            break
-                    if kind == "died":
-                        self._report_death(ctx, kernel, run)
-                        return
-                    if kind == "shell":
-                        reply = msg["content"]
-                        continue
-                    if kind == "stdin":
-                        if msg["msg_type"] == "input_request" and not asked_input:
-                            asked_input = True
-                            errored = True
-                            run.emit(
-                                protocol.error_line(
-                                    "StdinNotSupported",
-                                    "The code asked for input, but runs have no stdin: pass values in the "
-                                    "code or through env vars instead. The run was interrupted.",
-                                    "",
-                                )
-                            )
-                            kernel.interrupt()
-                        continue
-                    msg_type = msg["msg_type"]
-                    content = msg["content"]
-                    if msg_type == "stream":
-                        name = "stderr" if content.get("name") == "stderr" else "stdout"
-                        run.emit(
-                            {
-                                "type": name,
-                                "text": content.get("text", ""),
-                                "timestamp": protocol.timestamp(msg),
-                            }
-                        )
-                    elif msg_type == "execute_input":
-                        started = True
-                        count = content.get("execution_count")
-                        if isinstance(count, int):
-                            ctx.execution_count = count
-                            run.emit({"type": "number_of_executions", "execution_count": count})
-                    elif msg_type == "execute_result":
-                        run.emit(protocol.result_line(content.get("data", {}), True))
-                    elif msg_type in ("display_data", "update_display_data"):
-                        run.emit(protocol.result_line(content.get("data", {}), False))
-                    elif msg_type == "error":
-                        errored = True
-                        run.emit(protocol.kernel_error_line(content))
-                    elif msg_type == "status" and content.get("execution_state") == "idle":
-                        idle = True
-            finally:
-                kernel.forget(msg_id)
-                run._on_cancel = None
-                for handle in watchdog:
-                    handle.cancel()
-            status = (reply or {}).get("status")
-            if status in ("aborted", "abort"):
-                # `aborted`: dropped unrun (ipykernel/IRkernel after an interrupt or error);
-                # `abort`: IRkernel and bash_kernel's word for an interrupted run
-                if not started and not run.client_gone and attempt < ABORT_RETRIES:
-                    await asyncio.sleep(0.05 * (attempt + 1))
-                    continue  # the code never ran: send it again
-                if not errored:
-                    reason = (
-                        "The execution was interrupted."
-                        if started
-                        else "The kernel aborted this execution (dropped after an interrupt or error)."
-                    )
-                    run.emit(protocol.error_line("ExecutionAborted", reason, ""))
-            elif status == "error" and not errored and reply is not None:
-                # some kernels (Deno after an interrupt) report the error on the reply only
-                run.emit(protocol.kernel_error_line(reply))
-            return
+        def on_count(count: int) -> None:
+            ctx.execution_count = count
+
+        def on_unresponsive() -> None:
+            kernel.give_up(f"it did not acknowledge the request within {stream.ACK_SECONDS:g} s (hung)")
+
+        target = jsts.hold(run, ctx.language)  # JS/TS errors are reshaped once the run is over
+        ctx.interrupt_run = on_cancel  # the interrupt route: as a disconnect, but the run goes on
+        try:
+            ending = await stream.execute(
+                kernel,
+                target,
+                idle_grace=kernel.spec.idle_grace,
+                on_count=on_count,
+                on_cancel=on_cancel,
+                on_unresponsive=on_unresponsive,
+            )
+        finally:
+            ctx.interrupt_run = None
+            for handle in watchdog:
+                handle.cancel()
+        if ending is not stream.Ending.KERNEL_DIED:
+            await jsts.release(target, kernel)
+        else:
+            await jsts.release(target, None)
+            self._report_death(ctx, kernel, run)
 
     def _report_death(self, ctx: Context, kernel: Kernel, run: Run) -> None:
         if ctx.removed:
@@ -529,15 +441,12 @@ class Runtime:
                 protocol.error_line("ContextRemoved", f"Context {ctx.id} was removed while the code ran.", "")
             )
         elif kernel.closing:
-            run.emit(
-                protocol.error_line(
-                    "ContextRestarting",
-                    "The context was restarted while the code ran; its state is fresh.",
-                    "",
-                )
-            )
+            said = ctx.notice or "The context was restarted while the code ran; its state is fresh."
+            ctx.notice = ""  # (an interrupt it ignored) this run says it; the next one need not
+            run.emit(protocol.error_line("ContextRestarting", said, ""))
         else:
             note = ctx.death_note or kernel.death_reason()
+            ctx.notice = ""  # this run says it; the next one need not
             run.emit(
                 protocol.error_line(
                     "ContextRestarting",
@@ -550,10 +459,15 @@ class Runtime:
         """The kernel ignored an interrupt: replace it so the context is usable again."""
         if ctx.removed or not kernel.alive:
             return
-        if ctx.kernel_task is not None and ctx.kernel_task.done() and not ctx.kernel_task.cancelled():
-            if ctx.kernel_task.exception() is None and ctx.kernel_task.result() is kernel:
+        task = ctx.kernel_task
+        if task is not None and task.done() and not task.cancelled():
+            if task.exception() is None and task.result() is kernel:
+                with contextlib.suppress(Exception):
+                    kernel.on_death = None
+                    self._spawn(self._drop_kernel(kernel))
                 ctx.notice = (
                     f"The {ctx.language} kernel did not respond to an interrupt within "
                     f"{INTERRUPT_GRACE:g} s and was restarted: its state is fresh."
                 )
-                kernel.kill_now()  # its death brings a fresh kernel behind the same id
+                ctx.execution_count = 0
+                self._start_kernel(ctx)

@@ -7,6 +7,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from tui.common.terminal import REPLACEMENT, clean
+
 from .ipython_ext import CHART_MIME, DATA_MIME
 
 # Jupyter MIME type -> field of an E2B result line
@@ -26,7 +28,7 @@ RESULT_FIELDS = {
 }
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Characters JSON leaves raw but line splitters (the SDK's iter_lines) treat as line ends.
 _LINE_BREAKERS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
@@ -36,7 +38,11 @@ def encode(line: dict[str, Any]) -> bytes:
     text = _dumps(line)
     if "\x85" in text or "\u2028" in text or "\u2029" in text:
         text = text.translate(_LINE_BREAKERS)
-    return (text + "\n").encode("utf-8", "replace")
+    try:
+        return (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        # lone surrogates (undecodable bytes a kernel passed on): shown as U+FFFD, the rest kept
+        return (_SURROGATE.sub(REPLACEMENT, text) + "\n").encode("utf-8")
 
 
 def timestamp(msg: dict[str, Any]) -> str:
@@ -86,19 +92,20 @@ def error_line(name: str, value: str, traceback: str) -> dict[str, Any]:
 def kernel_error_line(content: dict[str, Any]) -> dict[str, Any]:
     """An error line from a kernel's error content, in one shape whatever the kernel.
 
-    Colours are stripped (jjava paints its tracebacks); an empty name (bash_kernel
-    reports a failed command as name '' and value = exit status) gets a real one.
+    Colours and every other escape sequence are stripped (jjava paints its tracebacks)
+    by the workbench's one terminal-text normaliser; an empty name (bash_kernel reports a
+    failed command as name '' and value = exit status) gets a real one.
     """
     tb = content.get("traceback") or []
     if isinstance(tb, list):
         tb = "\n".join(str(t) for t in tb)
-    name = ANSI.sub("", str(content.get("ename") or "")).strip()
-    value = ANSI.sub("", str(content.get("evalue") or ""))
+    name = clean(str(content.get("ename") or "")).strip()
+    value = clean(str(content.get("evalue") or ""))
     if not name:
         name = "Error"
         if value.strip().isdigit():
             value = f"Command exited with status {value.strip()}"
-    return error_line(name, value, ANSI.sub("", tb))
+    return error_line(name, value, clean(str(tb)))
 
 
 END = encode({"type": "end_of_execution"})

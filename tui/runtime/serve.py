@@ -1,21 +1,50 @@
-"""Run the runtime server in the foreground (`e2b-workbench serve`, `python -m tui.runtime`)."""
+"""Run the runtime server in the foreground (`e2b-workbench serve`, `python -m tui.runtime`).
+
+Whatever stops it, nothing is left behind: SIGINT, SIGTERM and SIGHUP stop it cleanly
+(every kernel, every process user code started, the private folder); a SIGKILL is
+cleaned up by its guardian (processes.py); folders of runtimes that are gone without
+either are removed at the next start.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import os
+import signal
+import socket
 import sys
-from collections.abc import Callable
+import threading
+import uuid
+from collections.abc import Callable, Generator
+from types import FrameType
 
 import uvicorn
 
+from . import folders, processes
 from .server import App, bind_socket, new_secret
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn re-raises the signal that stopped it; we exit cleanly instead."""
+    """Stops on SIGINT, SIGTERM and SIGHUP alike, and exits cleanly (uvicorn would re-raise
+    the signal that stopped it, and ignores SIGHUP)."""
 
-    def handle_exit(self, sig, frame) -> None:  # noqa: ANN001 - signal handler signature
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals can only be handled on the main thread
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit:
             self.force_exit = True
         self.should_exit = True
@@ -50,8 +79,19 @@ def serve(
     secret = new_secret()
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{bound_port}/{secret}"
-    app = App(secret, cwd=cwd, spares=spares, prestart=prestart)
-    atexit.register(app.kill_all_now)
+    folders.remove_stale()  # left by runtimes that were killed with their guardian
+    processes.become_subreaper()  # what user code daemonises stays ours to end
+    workdir = folders.make_workdir()
+    owner = f"{uuid.uuid4().hex[:12]}/"
+    guardian = processes.start_guardian(owner, workdir)
+    app = App(secret, cwd=cwd, spares=spares, prestart=prestart, workdir=workdir, owner=owner)
+
+    def last_resort() -> None:
+        app.kill_all_now()  # kernels, and the sessions of commands and terminals
+        processes.kill_marked(owner, prefix=True)
+        folders.remove(workdir)
+
+    atexit.register(last_resort)
     config = uvicorn.Config(
         app,
         lifespan="on",
@@ -60,6 +100,9 @@ def serve(
         http="httptools",
         loop=_event_loop(),
         timeout_graceful_shutdown=2,
+        # longer than any client keeps an idle connection: at uvicorn's default (5 s) a client
+        # reusing a connection the moment the server closed it got "connection closed"
+        timeout_keep_alive=75,
         server_header=False,
     )
     server = _Server(config)
@@ -68,9 +111,12 @@ def serve(
         asyncio.run(server.serve(sockets=[sock])) if config.loop == "asyncio" else _run_uvloop(server, sock)
     finally:
         sock.close()
+        last_resort()
+        if guardian is not None:
+            os.close(guardian)  # its job is done: it checks once more and exits
 
 
-def _run_uvloop(server: uvicorn.Server, sock) -> None:
+def _run_uvloop(server: uvicorn.Server, sock: socket.socket) -> None:
     import uvloop
 
     uvloop.run(server.serve(sockets=[sock]))

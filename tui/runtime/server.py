@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from starlette.routing import Route, Router
+from starlette.types import Receive, Scope, Send
 
-from . import introspect
+from . import extensions
 from .envd import Envd
 from .kernel import KernelStartError
-from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage
+from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
 
 MAX_BODY = 64 * 1024 * 1024
+FORBIDDEN_BODY_READ = 1024 * 1024  # of a request refused for want of the secret
+MAX_DEPTH = 64  # nesting of a request body (the protocol's bodies nest 2 deep)
 
-Scope = dict[str, Any]
 
 
 class HTTPError(Exception):
@@ -35,7 +37,7 @@ class HTTPError(Exception):
         self.message = message
 
 
-async def _send_json(send, status: int, payload: Any) -> None:
+async def _send_json(send: Send, status: int, payload: Any) -> None:
     body = json.dumps(payload).encode()
     await send(
         {
@@ -47,7 +49,7 @@ async def _send_json(send, status: int, payload: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_text(send, status: int, text: str) -> None:
+async def _send_text(send: Send, status: int, text: str) -> None:
     body = text.encode()
     await send(
         {
@@ -62,7 +64,7 @@ async def _send_text(send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes:
     chunks = []
     size = 0
     while True:
@@ -78,14 +80,44 @@ async def _read_body(receive) -> bytes:
             return b"".join(chunks)
 
 
+def _too_deep(body: bytes) -> bool:
+    """Whether brackets nest deeper than MAX_DEPTH (counted outside strings), cheaply:
+    only bodies with that many opening brackets are scanned at all."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
 def _parse_json(body: bytes, allow_empty: bool = False) -> Any:
     if not body.strip():
         if allow_empty:
             return {}
         raise HTTPError(422, "The request body is empty; send a JSON object.")
+    if _too_deep(body):
+        raise HTTPError(
+            422, f"The request body nests deeper than {MAX_DEPTH} levels; send a flat JSON object."
+        )
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise HTTPError(422, f"The request body is not valid JSON: {err}.") from None
 
 
@@ -126,7 +158,7 @@ class _Handlers:
         self.app = app
         self.by_method = by_method
 
-    async def __call__(self, scope: Scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app._serve(scope, receive, send, self.by_method.get(scope["method"]))
 
 
@@ -137,42 +169,57 @@ class App:
     code interpreter's routes here, envd's (files, commands, terminals) to `envd`.
     """
 
-    def __init__(self, secret: str, cwd: str | None = None, spares: bool = True, prestart: bool = True):
+    def __init__(
+        self,
+        secret: str,
+        cwd: str | None = None,
+        spares: bool = True,
+        prestart: bool = True,
+        workdir: Path | None = None,
+        owner: str = "",
+    ):
         self.prefix = f"/{secret}"
         self.cwd = cwd
         self.spares = spares
         self.prestart = prestart
+        self.workdir = workdir
+        self.owner = owner
         self.runtime: Runtime | None = None
         # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
-        self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()))
+        self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
                 Route("/health", _Handlers(self, GET=self._health)),
+                Route("/languages", _Handlers(self, GET=self._languages)),
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
-                # extensions (docs/e2b-protocol.md section 10): completion and inspection
-                Route("/contexts/{context_id}/complete", _Handlers(self, POST=self._introspect)),
-                Route("/contexts/{context_id}/inspect", _Handlers(self, POST=self._introspect)),
+                # extensions (docs/e2b-protocol.md section 10): complete, inspect, check, interrupt
+                *(
+                    Route(f"/contexts/{{context_id}}/{what}", _Handlers(self, POST=self._extension))
+                    for what in extensions.ROUTES
+                ),
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
             default=self._not_found,
         )
 
-    async def __call__(self, scope: Scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
             await self._http(scope, receive, send)
 
-    async def _lifespan(self, receive, send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.runtime = Runtime(self.cwd, spares=self.spares)
+                    self.runtime = Runtime(
+                        self.cwd, workdir=self.workdir, spares=self.spares, owner=self.owner
+                    )
                     if self.prestart:
                         await self.runtime.start()
                 except Exception as err:
@@ -192,20 +239,22 @@ class App:
         if self.runtime is not None:
             self.runtime.kill_all_now()
 
-    async def _http(self, scope: Scope, receive, send) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         if path != self.prefix and not path.startswith(self.prefix + "/"):
-            # no secret, no service (and no hint of what is behind it)
+            # no secret, no service (and no hint of what is behind it); a small body is read
+            # first, so a client still sending it gets the answer rather than a reset connection
+            await _discard_body(receive, FORBIDDEN_BODY_READ)
             await _send_text(send, 403, "Forbidden: use the runtime's full base URL, secret path included.")
             return
         route = path[len(self.prefix) :].rstrip("/") or "/"
         await self.router({**scope, "path": route}, receive, send)
 
-    async def _not_found(self, scope: Scope, receive, send) -> None:
+    async def _not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._serve(scope, receive, send, None)
 
     async def _serve(
-        self, scope: Scope, receive, send, handler: Callable[..., Awaitable[None]] | None
+        self, scope: Scope, receive: Receive, send: Send, handler: Callable[..., Awaitable[None]] | None
     ) -> None:
         """Run a code-interpreter handler, answering its errors as the E2B server does."""
         runtime = self.runtime
@@ -216,7 +265,8 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, POST /contexts/ID/complete|inspect, GET /health; envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, POST /contexts/ID/complete|inspect|check|interrupt, "
+                    "GET /health, GET /languages; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -233,34 +283,38 @@ class App:
         except ConnectionResetError:
             return
 
-    async def _health(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _health(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, "OK")
 
-    async def _list_contexts(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _languages(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: every language the workbench knows, and whether this runtime runs it."""
+        await _send_json(send, 200, describe())
+
+    async def _list_contexts(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, runtime.list())
 
-    async def _create_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _create_context(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         payload = _parse_json(await _read_body(receive), allow_empty=True)
         if not isinstance(payload, dict):
             raise HTTPError(422, 'The body must be a JSON object like {"language": "python", "cwd": "/tmp"}.')
         ctx = await runtime.create_context(_optional_str(payload, "language"), _optional_str(payload, "cwd"))
         await _send_json(send, 200, ctx.to_json())
 
-    async def _remove_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _remove_context(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await runtime.remove(scope["path_params"]["context_id"])
         await _send_json(send, 200, None)
 
-    async def _restart_context(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _restart_context(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await runtime.restart(scope["path_params"]["context_id"])
         await _send_json(send, 200, None)
 
-    async def _introspect(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _extension(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         what = scope["path"].rsplit("/", 1)[-1]
         body = await _read_body(receive)
-        status, payload = await introspect.answer(runtime, what, scope["path_params"]["context_id"], body)
+        status, payload = await extensions.answer(runtime, what, scope["path_params"]["context_id"], body)
         await _send_json(send, status, payload)
 
-    async def _execute(self, runtime: Runtime, scope: Scope, receive, send) -> None:
+    async def _execute(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         code, context_id, language, env = _execute_request(_parse_json(await _read_body(receive)))
         ctx = runtime.context_for(context_id, language)
         run = runtime.submit(ctx, code, env)
@@ -298,10 +352,22 @@ class App:
             gone.cancel()
 
 
-async def _wait_disconnect(receive) -> None:
+async def _wait_disconnect(receive: Receive) -> None:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            return
+
+
+async def _discard_body(receive: Receive, limit: int) -> None:
+    """Read and drop up to `limit` bytes of the request body (all of it when it is smaller)."""
+    seen = 0
+    while seen <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        seen += len(message.get("body", b""))
+        if not message.get("more_body"):
             return
 
 

@@ -193,7 +193,11 @@ class MainScreen(Screen[None]):
             dropped = self._waiting.pop(language, [])
             if not app.quitting and session is app.session:
                 self.show_contexts()
-                lost = f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start." if dropped else ""
+                lost = (
+                    f" The run{'s' if len(dropped) > 1 else ''} waiting for it did not start."
+                    if dropped
+                    else ""
+                )
                 app.notify(
                     f"Could not create a {language} context: {session.explain(err)}{lost}",
                     title="New context",
@@ -418,8 +422,14 @@ class MainScreen(Screen[None]):
             app.history.add(record)
         except Exception as err:
             self.notify(f"Could not record the run in history: {err}", severity="warning")
-        if record.error is not None and record.error.name == "ContextRestarting":
-            self.notify(record.error.value, title="Kernel died", severity="error", timeout=10)
+        if (
+            record.status == "interrupted"
+            and record.error is not None
+            and record.error.name == "ContextRestarting"
+        ):
+            self.notify(record.failure, title="Interrupt", severity="warning", timeout=10, markup=False)
+        elif record.error is not None and record.error.name == "ContextRestarting":
+            self.notify(record.error.value, title="Kernel died", severity="error", timeout=10, markup=False)
         elif record.status == "failed" and app.session.gone:
             app.sandboxes.offer_way_out(record.failure)
         elif record.status == "failed":
@@ -428,15 +438,35 @@ class MainScreen(Screen[None]):
             self.notify(record.failure, title="Timeout", severity="warning")
         self.show_contexts()
 
-    def action_interrupt(self) -> None:
+    @work(group="interrupt", exit_on_error=False)
+    async def action_interrupt(self) -> None:
+        """Interrupt the context's run and drop the runs queued behind it.
+
+        On the local runtime the run keeps its stream and ends with what happened (its
+        kernel stopped it, or ignored the interrupt and was restarted); where the runtime
+        has no interrupt route (E2B cloud), dropping the request is the interrupt."""
+        app = self.workbench
         entry = self._target_context()
-        runbook = self.workbench.runbook
+        runbook = app.runbook
         running = runbook.running(entry.id if entry else None)
         if not running:
             self.notify("Nothing is running in this context.")
             return
-        runbook.cancel(entry.id if entry else None)
-        self.notify(f"Interrupting {len(running)} run{'s' if len(running) > 1 else ''}…")
+        plural = "s" if len(running) > 1 else ""
+        self.notify(f"Interrupting {len(running)} run{plural}…")
+        started = [r for r in running if not r.queued]
+        if entry is None or not started:
+            runbook.cancel(entry.id if entry else None)
+            return
+        for record in started:
+            record.interrupt_requested = True
+        runbook.cancel(entry.id, queued_only=True)
+        try:
+            reached = await app.session.interrupt(entry.id)
+        except WorkbenchError:  # no interrupt route (E2B cloud): drop the request instead
+            reached = False
+        if not reached:  # (or the run is not on a kernel yet)
+            runbook.cancel(entry.id)
 
     def action_set_timeout(self) -> None:
         config = self.workbench.config
@@ -823,6 +853,41 @@ class MainScreen(Screen[None]):
             return
         name = _name_at(message.code, message.offset) or "inspection"
         self.app.push_screen(InspectScreen(f"{name} · {entry.language}", found.text))
+
+    @work(group="introspect", exclusive=True, exit_on_error=False)
+    async def action_type_check(self) -> None:
+        """`deno check` of the TypeScript buffer (the selection, when there is one)."""
+        editor = self.editor_pane.current()
+        entry = self._introspect_context(editor) if editor is not None else None
+        if editor is None or entry is None:
+            self.notify("No context to check in yet.", severity="warning")
+            return
+        if entry.language not in ("typescript", "javascript"):
+            self.notify(
+                f"Type checks are for TypeScript; this buffer runs {entry.language}.", severity="warning"
+            )
+            return
+        self.notify("Checking types (deno check)…", timeout=3)
+        try:
+            found = await self.workbench.session.type_check(entry.id, editor.code_to_run())
+        except WorkbenchError as err:
+            self._introspection_failed(err)
+            return
+        diagnostics = found.get("diagnostics") or []
+        if found.get("ok"):
+            self.notify("No type errors (deno check).", title="Type check")
+            return
+        first = diagnostics[0] if diagnostics else None
+        if first is not None and isinstance(first.get("line"), int):
+            editor.go_to(first["line"], first.get("column") or 1)
+        count = (
+            f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}" if diagnostics else "problems"
+        )
+        self.app.push_screen(
+            InspectScreen(
+                f"deno check: {count} (this buffer as a module on its own)", str(found.get("text") or "")
+            )
+        )
 
     # -- panes ------------------------------------------------------------------------
 

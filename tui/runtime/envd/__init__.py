@@ -32,10 +32,10 @@ __all__ = ["Envd"]
 class Envd:
     """envd's services over one home (the runtime's workspace); `routes()` go into the router."""
 
-    def __init__(self, home: str):
+    def __init__(self, home: str, owner: str = ""):
         self.users = Users(home)
         self.watches = Watches()
-        self.processes = ProcessTable(self.users)
+        self.processes = ProcessTable(self.users, owner)
         self.filesystem_app = disconnect_aware(
             FilesystemASGIApplication(FilesystemService(self.users, self.watches))
         )

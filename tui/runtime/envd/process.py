@@ -47,7 +47,7 @@ from connectrpc.request import RequestContext
 from e2b.envd.process import process_pb as pb
 from protobuf import Oneof
 
-from ..kernel import _die_with_parent
+from ..processes import OWNER_ENV, die_with_parent
 from .errors import failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
 from .pty import child_setup, open_pty, set_size
@@ -170,11 +170,11 @@ def _with_death_signal(argv: list[str], env: dict[str, str]) -> tuple[list[str],
     A `preexec_fn` forces a full fork of the runtime and Python code in the child (~5 ms here);
     without one, Popen uses vfork (~0.2 ms). So when util-linux's `setpriv` is there, the
     command is started through it (`setpriv --pdeathsig KILL -- cmd args`, one exec more, ~1 ms)
-    and `_die_with_parent` is only the fallback.
+    and `die_with_parent` is only the fallback.
     """
     setpriv = _setpriv()
     if setpriv is None:
-        return argv, _die_with_parent
+        return argv, die_with_parent
     if shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None:  # setpriv would only exit 127
         raise FileNotFoundError(errno.ENOENT, "no such executable", argv[0])
     return [setpriv, "--pdeathsig", "KILL", "--", *argv], None
@@ -314,8 +314,11 @@ class Proc:
 class ProcessTable:
     """The processes the runtime started and has not seen end, by pid."""
 
-    def __init__(self, users: Users):
+    def __init__(self, users: Users, owner: str = ""):
         self.users = users
+        # the runtime's mark on every process it starts (see tui.runtime.processes): what a
+        # command leaves running is found and ended with the runtime, even a killed one
+        self.owner = owner
         self.procs: dict[int, Proc] = {}
         # sessions whose leader ended while something of them still ran (`cmd &`): they are
         # killed when the runtime stops, and forgotten once empty (their id could be reused)
@@ -358,8 +361,12 @@ class ProcessTable:
         if config is None or not config.cmd:
             raise invalid("the process to start needs a command (process.cmd)")
         cwd = self._cwd(config)
-        env = dict(os.environ)
+        # the runtime's environment, less its own settings (an E2B API key never reaches
+        # sandbox code) and pytest's marker, as for kernels
+        env = {k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"}
         env.update(config.envs)
+        if self.owner:
+            env[OWNER_ENV] = f"{self.owner}envd"
         pty_size = request.pty.size if request.pty is not None else None
         if request.pty is not None and pty_size is None:
             pty_size = pb.PTY.Size(rows=24, cols=80)
@@ -370,7 +377,7 @@ class ProcessTable:
             if pty_size is not None:
                 master, slave = open_pty(pty_size.rows or 24, pty_size.cols or 80)
                 stdio: dict[str, Any] = {"stdin": slave, "stdout": slave, "stderr": slave}
-                preexec: Callable[[], None] | None = child_setup(slave, _die_with_parent)
+                preexec: Callable[[], None] | None = child_setup(slave, die_with_parent)
                 new_session = False  # child_setup makes the session (and the controlling terminal)
             else:
                 if request.has_field("stdin") and request.stdin:

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
+from starlette.types import Message, Receive, Send
 
 T = TypeVar("T")
 
@@ -65,10 +66,10 @@ class disconnect_aware:  # noqa: N801 - used like a decorator
     def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope: dict, receive, send) -> None:
+    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
         signal = Disconnect()
 
-        async def receive_and_watch() -> dict:
+        async def receive_and_watch() -> Message:
             message = await receive()
             if message["type"] == "http.disconnect":
                 signal.fire()
