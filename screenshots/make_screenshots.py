@@ -11,6 +11,9 @@ Textual's Pilot, and saves SVGs next to this file:
   chart-preview.svg      the chart's image full-screen (p; half-block graphics)
   chart-interactive.svg  the chart drawn from its data, with its data table (i)
   tool-call.svg    the tool-call view (F12): an LLM's run_code call, what ran, the JSON back
+  output.svg       output as a terminal shows it: a progress bar and colours, a 1000x30
+                   DataFrame (index, head and tail, what is hidden), HTML, a search (Ctrl+F)
+  completion.svg   completion from the kernel (Ctrl+Space) in the editor
 
 What changes from run to run (ids, ports, paths, durations, times) is frozen first, so
 the pictures only change when the app does.
@@ -39,6 +42,7 @@ from tui.core.tool import read_calls  # noqa: E402
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_started, wait_until  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.screens.chart import ChartScreen  # noqa: E402
+from tui.screens.completion import CompletionScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
 from tui.screens.new_context import NewContextScreen  # noqa: E402
 from tui.screens.preview import PreviewScreen  # noqa: E402
@@ -201,6 +205,60 @@ async def make_charts(url: str, out: Path) -> None:
         await quit_app(pilot)
 
 
+OUTPUT_RUNS = [
+    "import sys, time\n"
+    "for i in range(0, 101, 4):\n"
+    "    bar = '█' * (i // 5) + '░' * (20 - i // 5)\n"
+    "    print(f'\\r\\x1b[36mtraining\\x1b[0m {bar} {i:3d}%', end='', flush=True)\n"
+    "print('\\n\\x1b[1;32m✔ done\\x1b[0m in 25 steps')",
+    "import numpy as np, pandas as pd\n"
+    "pd.DataFrame(np.arange(30000).reshape(1000, 30), columns=[f'c{i}' for i in range(30)])",
+    "import statistics\nfrom IPython.display import HTML\n"
+    "HTML('<p><b>Report</b> for <i>Oslo</i>, see <a href=\"https://e2b.dev\">e2b.dev</a></p>'\n"
+    "     '<ul><li>rain: 12 mm</li><li>wind: 4 m/s</li></ul>')",
+]
+
+
+async def make_output(url: str, out: Path) -> None:
+    """Output as faithful as a terminal shows it, a search, and completion from the kernel."""
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot, LANGUAGES)
+        await wait_started(pilot)
+        await use_context(pilot, "python")
+        for code in OUTPUT_RUNS:
+            record = await run_and_wait(pilot, code)
+            if record.status != "ok":
+                raise RuntimeError(f"output run failed: {record.status} {record.failure}")
+        editor = app.main.editor_pane.current()
+        assert editor is not None
+        # completion first: freezing (for the pictures) renames the contexts the kernel is asked through
+        editor.replace("xs = [3, 1, 4, 1, 5]\nstatistics.m", (0, 0), editor.document.end)
+        editor.move_cursor(editor.document.end)
+        editor.focus()
+        await pilot.press("ctrl+@")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompletionScreen), what="the completion menu")
+        demo.freeze(app)
+        editor.cursor_blink = False
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        save(app, out, "completion.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CompletionScreen), what="closing")
+
+        editor.replace("df.describe()\n", (0, 0), editor.document.end)
+        await hold_still(pilot)
+        await pilot.press("ctrl+f")
+        bar = app.main.query_one("#log-search")
+        await pilot.press(*"299")
+        await wait_until(pilot, lambda: "matches" in bar.count_text, what="the search")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        save(app, out, "output.svg")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
 # an OpenAI-style tool call, as a model sends it
 TOOL_CALL = """{
   "id": "call_7Qx2",
@@ -230,6 +288,7 @@ def main() -> None:
         try:
             asyncio.run(make(runtime.url, out))
             asyncio.run(make_charts(runtime.url, out))
+            asyncio.run(make_output(runtime.url, out))
         finally:
             runtime.stop()
 

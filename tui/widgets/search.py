@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -54,19 +54,41 @@ class Highlighted:
         self.current = current
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        lines = console.render_lines(self.renderable, options, pad=False, new_lines=False)
+        # its natural height: a height imposed on a Group reaches each part (a table pads to it)
+        lines = console.render_lines(self.renderable, options.reset_height(), pad=False, new_lines=False)
         seen = 0
-        for y, line in enumerate(lines):
-            text = Text(no_wrap=True, overflow="crop", end="")
-            for segment in line:
-                if not segment.control:
-                    text.append(segment.text, segment.style)
-            for found in self.pattern.finditer(text.plain):
-                text.stylize(CURRENT if seen == self.current else MATCH, found.start(), found.end())
-                seen += 1
-            yield from text.render(console)
-            if y < len(lines) - 1:
-                yield Segment.line()
+        for line in lines:
+            plain = "".join(segment.text for segment in line)
+            found = [(m.start(), m.end()) for m in self.pattern.finditer(plain)]
+            if not found:
+                yield from line
+            else:
+                yield from self._marked(line, plain, found, seen)
+                seen += len(found)
+            yield Segment.line()  # after every line, the last too: that is how Textual counts them
+
+    def _marked(
+        self, line: list[Segment], plain: str, found: list[tuple[int, int]], seen: int
+    ) -> list[Segment]:
+        """`line` cut where matches start and end, the matches restyled; the rest untouched
+        (same segments, same styles: a line without a match is drawn exactly as before)."""
+        cells = [0]
+        for char in plain:
+            cells.append(cells[-1] + cell_len(char))
+        cuts = sorted({cells[p] for span in found for p in span})
+        pieces = Segment.divide(line, [*cuts, cells[-1]])
+        out: list[Segment] = []
+        position = 0
+        for piece in pieces:
+            width = Segment.get_line_length(piece)
+            for index, (start, end) in enumerate(found):
+                if cells[start] <= position < cells[end]:
+                    mark = CURRENT if seen + index == self.current else MATCH
+                    piece = [Segment(s.text, (s.style or Style()) + mark, s.control) for s in piece]
+                    break
+            out.extend(piece)
+            position += width
+        return out
 
 
 class SearchBar(Horizontal):
@@ -81,7 +103,7 @@ class SearchBar(Horizontal):
     SearchBar.-open {
         display: block;
     }
-    SearchBar > Input {
+    SearchBar > Input, SearchBar > Input:focus {
         width: 1fr;
         height: 1;
         border: none;
