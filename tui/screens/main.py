@@ -433,9 +433,9 @@ class MainScreen(Screen[None]):
         elif record.status == "failed" and app.session.gone:
             app.sandboxes.offer_way_out(record.failure)
         elif record.status == "failed":
-            self.notify(record.failure, title="Run failed", severity="error", timeout=10)
+            self.notify(record.failure, title="Run failed", severity="error", timeout=10, markup=False)
         elif record.status == "timeout":
-            self.notify(record.failure, title="Timeout", severity="warning")
+            self.notify(record.failure, title="Timeout", severity="warning", markup=False)
         self.show_contexts()
 
     @work(group="interrupt", exit_on_error=False)
