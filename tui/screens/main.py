@@ -502,6 +502,7 @@ class MainScreen(Screen[None]):
     # -- log ------------------------------------------------------------------------
 
     def action_clear_log(self) -> None:
+        self._log_counts, self._log_current = [], None  # a search's matches went with the blocks
         self.log_view.clear()
         self.workbench.runbook.forget_finished()
 
@@ -530,6 +531,9 @@ class MainScreen(Screen[None]):
         left = self._log_current
         log = self.log_view
         for block, count in self._log_counts:
+            if not block.is_attached:  # removed since (the log keeps its last 200 blocks)
+                left -= count
+                continue
             if 0 <= left < count:
                 line = block.show_match(left)
                 top = block.virtual_region.y + 1 + line  # the header is one line
