@@ -6,7 +6,7 @@ import pytest
 
 from tui.app import WorkbenchApp
 from tui.core.session import Session
-from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_started, wait_until
 from tui.screens.choice import ChoiceScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import HistoryScreen
@@ -134,10 +134,18 @@ async def test_switch_context_from_sidebar(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, ("python", "javascript"))
-        items = list(app.main.sidebar.list_view.query(ContextItem))
+        await wait_started(pilot)  # a context appearing later would move the highlight back
+        sidebar = app.main.sidebar
+        items = list(sidebar.list_view.query(ContextItem))
         js_index = next(i for i, item in enumerate(items) if item.info.language == "javascript")
-        app.main.sidebar.list_view.focus()
-        app.main.sidebar.list_view.index = js_index
+        sidebar.list_view.focus()
+        sidebar.list_view.index = js_index
+
+        def on_javascript() -> bool:
+            found = sidebar.highlighted()
+            return found is not None and found.language == "javascript"
+
+        await wait_until(pilot, on_javascript, what="the javascript context highlighted")
         await pilot.press("enter")
         # the buffer holds python code: asked first, then switched (s) as told
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")

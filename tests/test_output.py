@@ -16,7 +16,7 @@ from tui.app import WorkbenchApp
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
 from tui.screens.full_output import FullOutputScreen
-from tui.widgets.output_log import RunBlock
+from tui.widgets.output_log import WAIT_SHOWN, RunBlock
 from tui.widgets.output_view import OutputView
 
 pytestmark = pytest.mark.timeout(240)
@@ -292,6 +292,8 @@ async def test_a_queued_run_shows_its_wait_apart_from_its_run_time(runtime_url, 
         block = block_of(app, second)
         await wait_until(pilot, lambda: "queued" in block._header.content.plain, what="queued")
         assert second.queued
+        # a wait under WAIT_SHOWN is a round trip, not worth a word: let this one be longer
+        await wait_until(pilot, lambda: second.wait_time() > 2 * WAIT_SHOWN, what="a visible wait")
         released = time.monotonic()
         gate.write_text("go")
         await wait_until(pilot, lambda: not second.running and not first.running, what="both runs")
