@@ -14,6 +14,14 @@ Textual's Pilot, and saves SVGs next to this file:
   output.svg       output as a terminal shows it: a progress bar and colours, a 1000x30
                    DataFrame (index, head and tail, what is hidden), HTML, a search (Ctrl+F)
   completion.svg   completion from the kernel (Ctrl+Space) in the editor
+  replay.svg       a replay of the log's runs (Alt+R) after their input file changed: a step
+                   that differs, with its diff
+  fanout.svg       one snippet in three python contexts (Alt+F), the one that differs marked
+  files.svg        the Files pane (Ctrl+F) after a run that read a CSV and wrote two files
+                   (marked new), with a quick command's block in the log
+  file-preview.svg a CSV previewed from the Files pane, as a table with its row count
+  terminal.svg     the terminal pane (F10): a shell in the sandbox
+  cockpit.svg      the cockpit (F11) of the local runtime: kernels, the terminal, CPU and memory
 
 What changes from run to run (ids, ports, paths, durations, times) is frozen first, so
 the pictures only change when the app does.
@@ -37,15 +45,20 @@ from textual.widgets import Input, TextArea  # noqa: E402
 
 from tui import demo  # noqa: E402
 from tui.app import WorkbenchApp  # noqa: E402
+from tui.core import cockpit  # noqa: E402
 from tui.core.session import Session  # noqa: E402
 from tui.core.tool import read_calls  # noqa: E402
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_started, wait_until  # noqa: E402
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.screens.chart import ChartScreen  # noqa: E402
+from tui.screens.cockpit import CockpitScreen  # noqa: E402
 from tui.screens.completion import CompletionScreen  # noqa: E402
+from tui.screens.fanout import FanOutScreen  # noqa: E402
+from tui.screens.file_preview import FilePreviewScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
 from tui.screens.new_context import NewContextScreen  # noqa: E402
 from tui.screens.preview import PreviewScreen  # noqa: E402
+from tui.screens.replay import ReplayScreen  # noqa: E402
 from tui.screens.tool_call import ToolCallScreen  # noqa: E402
 
 SIZE = (120, 40)
@@ -248,6 +261,9 @@ async def make_output(url: str, out: Path) -> None:
 
         editor.replace("df.describe()\n", (0, 0), editor.document.end)
         await hold_still(pilot)
+        last = app.main.log_view.focused_block()
+        assert last is not None
+        last.focus()  # on a block, Ctrl+F searches the log (elsewhere it opens the Files pane)
         await pilot.press("ctrl+f")
         bar = app.main.query_one("#log-search")
         await pilot.press(*"299")
@@ -255,6 +271,178 @@ async def make_output(url: str, out: Path) -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         save(app, out, "output.svg")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+# replay.svg: runs that read a file, which then gets one more row before the replay
+PRICES = "item,price\ntea,3.50\ncake,4.25\n"
+PRICES_LATER = PRICES + "jam,2.75\n"
+REPLAY_RUNS = [
+    "rows = open('prices.csv').read().splitlines()\nprint(len(rows) - 1, 'items')\nrows[-1]",
+    "total = sum(float(row.split(',')[1]) for row in rows[1:])\nprint(f'total {total:.2f}')",
+    "import math\nmath.isclose(0.1 + 0.2, 0.3)",
+]
+
+
+async def make_compare(url: str, out: Path, workdir: Path) -> None:
+    """replay.svg and fanout.svg: a third app (freezing renamed the others' contexts)."""
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await wait_started(pilot)
+        (workdir / "prices.csv").write_text(PRICES)
+        for code in REPLAY_RUNS:
+            record = await run_and_wait(pilot, code)
+            if record.status != "ok":
+                raise RuntimeError(f"replay run failed: {record.status} {record.failure}")
+        (workdir / "prices.csv").write_text(PRICES_LATER)
+        await pilot.press("alt+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay view")
+        screen = app.screen
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: screen.report is not None, what="the replay")
+        app.session.url = "http://127.0.0.1:49999/frozen"  # (freeze would rename the contexts in use)
+        app.refresh_header()
+        await pilot.pause(0.3)
+        save(app, out, "replay.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ReplayScreen), what="closing")
+
+        # fan-out: x differs in the third of three python contexts
+        for _ in range(2):
+            app.main.create_context("python", "", bind=False)
+        await wait_until(
+            pilot,
+            lambda: len([c for c in app.runbook.live_contexts() if c.language == "python"]) >= 3,
+            what="three python contexts",
+        )
+        contexts = [c for c in app.runbook.live_contexts() if c.language == "python"][:3]
+        setup = [app.main.run_in(f"x = {v}", c) for c, v in zip(contexts, (21, 21, 20), strict=True)]
+        await wait_until(pilot, lambda: not any(r.running for r in setup), what="the set-up runs")
+        for entry in contexts:
+            entry.marked = True
+        await use_context(pilot, "python")
+        editor = app.main.editor_pane.current()
+        assert editor is not None
+        editor.replace("print('x is', x)\nx * 2", (0, 0), editor.document.end)
+        await pilot.press("alt+f")
+        await wait_until(pilot, lambda: isinstance(app.screen, FanOutScreen), what="the fan-out view")
+        fan = app.screen
+        await wait_until(pilot, lambda: fan.result is not None, what="every lane to end")
+        demo.freeze(app)
+        for lane in fan.fanout.lanes:  # the frozen context names
+            if lane.record is not None:
+                lane.label = lane.record.context_label
+        fan.redraw()
+        await pilot.pause(0.3)
+        save(app, out, "fanout.svg")
+
+
+PANES_CODE = (
+    "import pandas as pd\n\n"
+    "df = pd.read_csv('sales.csv')\n"
+    "summary = df.groupby('region').revenue.sum()\n"
+    "summary.to_csv('out/summary.csv')\n"
+    "df.describe().to_json('out/stats.json')\n"
+    "summary\n"
+)
+SALES = "region,quarter,revenue\n" + "".join(
+    f"{region},{q},{revenue}\n"
+    for q in range(1, 5)
+    for region, revenue in (("north", 31 + q * 4), ("south", 18 + q * 3), ("east", 25 + q))
+)
+
+
+async def make_panes(url: str, out: Path, workdir: Path) -> None:
+    """The Files pane, a file preview, the terminal and the cockpit (a third app on the runtime)."""
+    (workdir / "sales.csv").write_text(SALES)
+    (workdir / "out").mkdir(exist_ok=True)
+    (workdir / "notes.md").write_text("# notes\n")
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot, LANGUAGES)
+        await wait_started(pilot)
+        await use_context(pilot, "python")
+        main = app.main
+        await pilot.press("ctrl+f")
+        pane = main.files_pane
+        await wait_until(pilot, lambda: pane.loaded, what="the Files pane")
+        await wait_until(pilot, lambda: str(workdir / "out") in pane.nodes, what="the out folder")
+        pane.tree.move_cursor(pane.nodes[str(workdir / "out")])
+        pane.tree.focus()
+        await pilot.press("enter")
+        command = app.commands.run("wc -l sales.csv notes.md")
+        await wait_until(pilot, lambda: command is not None and not command.running, what="the command")
+        record = await run_and_wait(pilot, PANES_CODE)
+        if record.status != "ok":
+            raise RuntimeError(f"files run failed: {record.status} {record.failure}")
+        await wait_until(pilot, lambda: len(pane.marks) == 2, what="the marks")
+        await wait_until(
+            pilot, lambda: str(workdir / "out" / "stats.json") in pane.nodes, what="new files listed"
+        )
+        await hold_still(pilot)
+        pane.query_one("#files-home").update("home: ~/project")
+        pane.tree.move_cursor(pane.nodes[str(workdir / "sales.csv")])
+        pane.tree.focus()
+        await pilot.pause(0.3)
+        save(app, out, "files.svg")
+
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FilePreviewScreen), what="the preview")
+        app.screen.preview.path = "~/project/sales.csv"
+        app.screen.query_one("#file-preview-title").update(app.screen.preview.title())
+        await pilot.pause(0.3)
+        save(app, out, "file-preview.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, FilePreviewScreen), what="closing")
+
+        await pilot.press("f10")
+        view = main.terminal_view
+        await wait_until(pilot, lambda: app.terminal.running and view.fed, what="the shell")
+        lines = (
+            "export PS1='\\[\\e[32m\\]user@sandbox\\[\\e[0m\\]:\\[\\e[34m\\]~/project\\[\\e[0m\\]$ '; clear",
+            "ls -F --color=always",
+            "python -c 'import sys; print(sys.version.split()[0])'",
+            "head -4 sales.csv",
+        )
+        for n, line in enumerate(lines):
+            await pilot.press(*line, "enter")  # each once the prompt is back: no type-ahead echo
+            await wait_until(
+                pilot, lambda n=n: view.text().count("user@sandbox") >= n + 1, what="the prompt back"
+            )
+        await hold_still(pilot)
+        view.focus()
+        await pilot.pause(0.3)
+        save(app, out, "terminal.svg")
+
+        app.session.url = url  # hold_still froze it; the cockpit asks the runtime at its real URL
+        await pilot.press("ctrl+right_square_bracket", "f11")
+        await wait_until(pilot, lambda: isinstance(app.screen, CockpitScreen), what="the cockpit")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.refreshed >= 1, what="the cockpit's first look")
+        screen.refresh_timer.pause()
+        await wait_until(pilot, lambda: not screen.query_one("#cockpit-table").loading, what="the table")
+        status = screen.status
+        assert status is not None
+        for n, item in enumerate([*status.kernels, *status.processes]):  # fixed numbers: a stable picture
+            item.update(
+                pid=41200 + 7 * n, cpu=[0.0, 3.0, 0.0, 1.0][n % 4], memory=(60 + 37 * n) * 1024 * 1024
+            )
+            if "context_id" in item:
+                entry = app.runbook.contexts.get(item["context_id"])
+                item["context_id"] = entry.id if entry else item["context_id"]
+        screen.local_cpu.clear()
+        screen.local_memory.clear()
+        for n in range(30):
+            status.runtime.update(
+                cpu=float([2, 5, 40, 85, 60, 12, 3, 2][n % 8]), memory=float((700 + 5 * n) * 1024 * 1024)
+            )
+            screen.show_local(cockpit.LocalStatus(**{**status.__dict__}))
+        app.session.url = "http://127.0.0.1:49999/frozen"
+        screen.show_local(status)
+        await pilot.pause(0.3)
+        save(app, out, "cockpit.svg")
         await pilot.press("escape")
         await quit_app(pilot)
 
@@ -289,6 +477,8 @@ def main() -> None:
             asyncio.run(make(runtime.url, out))
             asyncio.run(make_charts(runtime.url, out))
             asyncio.run(make_output(runtime.url, out))
+            asyncio.run(make_compare(runtime.url, out, workdir))
+            asyncio.run(make_panes(runtime.url, out, workdir))
         finally:
             runtime.stop()
 

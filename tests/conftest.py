@@ -16,6 +16,7 @@ import pytest
 from e2b_code_interpreter import AsyncSandbox, Sandbox
 
 from tests.fake_cloud import GOOD_KEY, FakeCloud, SandboxEdge
+from tui.runtime import sandboxenv
 from tui.runtime.languages import availability
 from tui.runtime.launcher import LocalRuntime
 
@@ -24,8 +25,18 @@ ALL_LANGUAGES = ["python", "javascript", "typescript", "r", "java", "bash"]
 # The suite runs the same on every machine: a developer's E2B_API_KEY (which would send the CLI
 # to E2B cloud), E2B_DEBUG/E2B_SANDBOX_URL or E2B_WORKBENCH_* settings (themes change snapshots)
 # are dropped; the tests that want them set their own.
+_kept_envs_root = os.environ.get(sandboxenv.ROOT_VAR)
 for _name in [n for n in os.environ if n.startswith("E2B_")]:
     del os.environ[_name]
+
+# Python runs on the sandbox's own environment: the tests use the small `minimal` profile, built
+# once where `e2b-workbench env create --profile minimal` puts it (.ci/run does that first) and
+# shared by every run and every runtime the tests start, whatever E2B_WORKBENCH_HOME they set.
+SANDBOX_ENV_VARS = {
+    sandboxenv.PROFILE_VAR: "minimal",
+    sandboxenv.ROOT_VAR: _kept_envs_root or str(sandboxenv.envs_root()),
+}
+os.environ.update(SANDBOX_ENV_VARS)
 
 
 def descendants(pid: int) -> set[int]:
@@ -68,7 +79,20 @@ def wait_gone(pids: set[int], timeout: float = 15.0) -> set[int]:
 
 
 @pytest.fixture(scope="session")
-def runtime(tmp_path_factory) -> Iterator[LocalRuntime]:
+def sandbox_env() -> sandboxenv.EnvSpec:
+    """The tests' sandbox environment (profile minimal), built if it is not (a few seconds with
+    uv's cache warm, under a minute cold); every runtime of the session uses it."""
+    spec = sandboxenv.resolve()
+    assert spec.profile is not None and spec.profile.name == "minimal"
+    try:
+        sandboxenv.Build(spec).run()
+    except sandboxenv.BuildError as err:
+        pytest.fail(f"The tests' sandbox environment could not be built: {err}")
+    return spec
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory, sandbox_env) -> Iterator[LocalRuntime]:
     """The session's runtime; at the end it must stop with no process left behind."""
     workdir = tmp_path_factory.mktemp("runtime-cwd")
     rt = LocalRuntime(cwd=str(workdir))

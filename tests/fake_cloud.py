@@ -1,8 +1,10 @@
 """A fake E2B control plane on loopback, so the cloud path runs offline with the real SDK.
 
-It answers the API calls the SDK makes (create, connect, set timeout, kill, info, list),
-checks the API key header, and records every request so tests can assert on what the
-SDK sent. Sandboxes created here are served by the local runtime (E2B_SANDBOX_URL).
+It answers the API calls the SDK makes (create, connect, set timeout, kill, info, list,
+pause, metrics), checks the API key header, and records every request so tests can assert
+on what the SDK sent. Sandboxes created here are served by the local runtime
+(E2B_SANDBOX_URL). Listing filters by metadata and state and pages with `x-next-token` as
+E2B does; connecting resumes a paused sandbox; metrics are a few samples per sandbox.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class FakeSandbox:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     end: datetime = field(default_factory=lambda: datetime.now(UTC))
     alive: bool = True
+    state: str = "running"  # or paused
 
 
 class FakeCloud:
@@ -83,6 +86,17 @@ class FakeCloud:
             time.sleep(0.05)
         raise AssertionError(f"{count} x {method} {prefix} never came; got {self.requests}")
 
+    def add(
+        self, state: str = "running", metadata: dict[str, str] | None = None, timeout: int = 300
+    ) -> FakeSandbox:
+        """A sandbox made elsewhere (another client, the dashboard), for listing."""
+        box = FakeSandbox("isb" + uuid.uuid4().hex[:17], "code-interpreter-v1", timeout, metadata or {}, {})
+        box.end = box.started + timedelta(seconds=timeout)
+        box.state = state
+        with self.lock:
+            self.sandboxes[box.id] = box
+        return box
+
     def expire(self, sandbox_id: str) -> None:
         """The sandbox's time ran out: every later call about it gets 404."""
         self.sandboxes[sandbox_id].alive = False
@@ -106,11 +120,44 @@ class FakeCloud:
                     "cpuCount": 2,
                     "memoryMB": 512,
                     "diskSizeMB": 1024,
-                    "state": "running",
+                    "state": box.state,
                     "metadata": box.metadata,
                 }
             )
         return body
+
+    def _list(self, path: str) -> tuple[int, Any]:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        pairs = urllib.parse.parse_qsl(query.get("metadata", [""])[0])  # the SDK quotes each key and value
+        wanted = {urllib.parse.unquote(k): urllib.parse.unquote(v) for k, v in pairs}
+        states = query.get("state", ["running,paused"])[0].split(",")
+        found = [
+            box
+            for box in self.sandboxes.values()
+            if box.alive and box.state in states and all(box.metadata.get(k) == v for k, v in wanted.items())
+        ]
+        return 200, [self._sandbox_json(box, detail=True) for box in found]
+
+    def _metrics(self, box: FakeSandbox) -> list[dict[str, Any]]:
+        """Five samples, a second apart, ending now: CPU rising, memory and disk fixed."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        samples = []
+        for n in range(5):
+            when = now - timedelta(seconds=4 - n)
+            samples.append(
+                {
+                    "timestamp": when.isoformat(),
+                    "timestampUnix": int(when.timestamp()),
+                    "cpuCount": 2,
+                    "cpuUsedPct": 10.0 * (n + 1),
+                    "memUsed": (100 + 10 * n) * 1024 * 1024,
+                    "memTotal": 512 * 1024 * 1024,
+                    "memCache": 0,
+                    "diskUsed": 300 * 1024 * 1024,
+                    "diskTotal": 1024 * 1024 * 1024,
+                }
+            )
+        return samples
 
     def _answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         if self.fail_with:
@@ -129,6 +176,8 @@ class FakeCloud:
             box.end = box.started + timedelta(seconds=box.timeout)
             self.sandboxes[box.id] = box
             return 201, self._sandbox_json(box)
+        if method == "GET" and parts == ["v2", "sandboxes"]:
+            return self._list(path)
         if parts[:1] == ["v2"]:
             parts = parts[1:]
         if len(parts) >= 2 and parts[0] == "sandboxes":
@@ -137,7 +186,16 @@ class FakeCloud:
                 return 404, {"code": 404, "message": f"sandbox {parts[1]} not found"}
             if method == "POST" and parts[2:] == ["connect"]:
                 box.end = datetime.now(UTC) + timedelta(seconds=int(body.get("timeout", box.timeout)))
-                return 200, self._sandbox_json(box)
+                resumed = box.state == "paused"
+                box.state = "running"
+                return 201 if resumed else 200, self._sandbox_json(box)
+            if method == "POST" and parts[2:] == ["pause"]:
+                if box.state == "paused":
+                    return 409, {"code": 409, "message": f"sandbox {box.id} is already paused"}
+                box.state = "paused"
+                return 204, None
+            if method == "GET" and parts[2:] == ["metrics"]:
+                return 200, self._metrics(box)
             if method == "POST" and parts[2:] == ["timeout"]:
                 box.end = datetime.now(UTC) + timedelta(seconds=int(body["timeout"]))
                 return 204, None
@@ -204,9 +262,24 @@ class SandboxEdge:
             def log_message(self, *args) -> None:
                 pass
 
-            def _serve(self) -> None:
+            def _body(self) -> bytes | None:
+                """The request's body, whole: with a length, or chunked (as streaming RPCs send
+                it; a client stream is only forwarded once it has ended)."""
+                if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                    chunks = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return b"".join(chunks)
+                        chunks.append(self.rfile.read(size))
+                        self.rfile.readline()
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else None
+                return self.rfile.read(length) if length else None
+
+            def _serve(self) -> None:
+                body = self._body()
                 edge.seen.append(self.headers.get("e2b-sandbox-id", ""))
                 if edge.gone:
                     data = b"The sandbox was not found"
@@ -216,7 +289,11 @@ class SandboxEdge:
                     self.wfile.write(data)
                     return
                 conn = http.client.HTTPConnection(edge.host, edge.port, timeout=600)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("host", "connection", "transfer-encoding", "content-length")
+                }
                 conn.request(self.command, edge.prefix + self.path, body=body, headers=headers)
                 upstream = conn.getresponse()
                 self.send_response(upstream.status)

@@ -86,7 +86,9 @@ async def test_run_selection_only(runtime_url, home):
         editor = app.main.editor_pane.current()
         editor.select_line(1)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.runbook.records and not any(r.running for r in app.runbook.records.values()))
+        await wait_until(
+            pilot, lambda: app.runbook.records and not any(r.running for r in app.runbook.records.values())
+        )
         record = next(iter(app.runbook.records.values()))
         assert record.code.strip() == "print('line two')"
         assert "line two" in record.full_output() and "line one" not in record.full_output()

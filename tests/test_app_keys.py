@@ -48,10 +48,13 @@ def test_the_readme_key_tables_are_the_action_table() -> None:
 
 def test_every_binding_id_is_unique_and_every_action_exists() -> None:
     from tui.controllers.sandbox import SandboxController  # noqa: F401 - the palette's targets
+    from tui.screens.cockpit import CockpitScreen
     from tui.screens.main import MainScreen
     from tui.widgets.editor import CodeEditor
+    from tui.widgets.files import FilesPane
     from tui.widgets.output_log import RunBlock
     from tui.widgets.sidebar import ContextSidebar
+    from tui.widgets.terminal import TerminalView
 
     ids = [a.binding_id for a in ACTIONS if a.keys]
     assert len(ids) == len(set(ids))
@@ -61,6 +64,9 @@ def test_every_binding_id_is_unique_and_every_action_exists() -> None:
         "sidebar": ContextSidebar,
         "app": WorkbenchApp,
         "editor": CodeEditor,
+        "files": FilesPane,
+        "terminal": TerminalView,
+        "cockpit": CockpitScreen,
     }
     for action in ACTIONS:
         name = action.action.split("(")[0]
@@ -111,11 +117,12 @@ async def test_f9_hides_the_sidebar_and_focus_skips_it(runtime_url, home):
         await wait_ready(pilot)
         main = app.main
         await pilot.press("f9")
-        await wait_until(pilot, lambda: not main.sidebar.display, what="the sidebar to hide")
+        side = main.query_one("#side")
+        await wait_until(pilot, lambda: not side.display, what="the sidebar to hide")
         await pilot.press("ctrl+o", "ctrl+o")
         assert app.focused is main.editor_pane.current()  # log (empty), then back: never the sidebar
         await pilot.press("f9")
-        await wait_until(pilot, lambda: main.sidebar.display, what="the sidebar to show")
+        await wait_until(pilot, lambda: side.display, what="the sidebar to show")
         await quit_app(pilot)
 
 

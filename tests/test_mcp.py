@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.conftest import descendants, wait_gone
+from tests.conftest import SANDBOX_ENV_VARS, descendants, wait_gone
 
 pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parent.parent
@@ -22,7 +23,7 @@ def server_params(tmp_path: Path) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "tui", "mcp", "--local", "--output-dir", str(tmp_path / "out"), "--cwd", str(tmp_path)],
-        env={"E2B_WORKBENCH_HOME": str(tmp_path / "home")},
+        env={"E2B_WORKBENCH_HOME": str(tmp_path / "home"), **SANDBOX_ENV_VARS},
         cwd=str(REPO),
     )
 
@@ -42,6 +43,10 @@ async def test_client_lists_tools_runs_code_and_manages_contexts(tmp_path: Path)
             "list_contexts",
             "restart_context",
             "remove_context",
+            "write_file",
+            "read_file",
+            "list_files",
+            "run_command",
         }
         schema = tools["run_code"].input_schema
         assert schema["required"] == ["code"]
@@ -110,6 +115,99 @@ async def test_client_lists_tools_runs_code_and_manages_contexts(tmp_path: Path)
             assert structured(unknown)["error"] == (
                 "No context 'no-such-id': list_contexts shows the ones there are."
             )
+
+
+async def test_client_moves_files_and_runs_commands_in_the_run_code_sandbox(tmp_path: Path):
+    """Data in with write_file, used by run_code, results out with read_file; run_command in the
+    same place; every failure an error result that says what to do."""
+    async with Client(server_params(tmp_path)) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert tools["write_file"].input_schema["required"] == ["path", "content"]
+        assert tools["run_command"].input_schema["required"] == ["command"]
+
+        wrote = structured(
+            await client.call_tool("write_file", {"path": "data/in.csv", "content": "a,b\n1,2\n"})
+        )
+        assert wrote == {"path": str(tmp_path.resolve() / "data" / "in.csv"), "size": 8}
+        ran = structured(
+            await client.call_tool(
+                "run_code",
+                {
+                    "code": "import pandas as pd\ndf = pd.read_csv('data/in.csv')\n"
+                    "df.assign(c=df.a + df.b).to_csv('data/out.csv', index=False)"
+                },
+            )
+        )
+        assert ran["status"] == "ok", ran
+        read = structured(await client.call_tool("read_file", {"path": "data/out.csv"}))
+        assert (read["encoding"], read["content"], read["size"]) == ("utf-8", "a,b,c\n1,2,3\n", 12)
+        assert "truncated" not in read
+
+        png = bytes(range(256)) * 4
+        wrote = structured(
+            await client.call_tool(
+                "write_file",
+                {"path": "data/blob.bin", "content": base64.b64encode(png).decode(), "encoding": "base64"},
+            )
+        )
+        assert wrote["size"] == 1024 and (tmp_path / "data" / "blob.bin").read_bytes() == png
+        read = structured(await client.call_tool("read_file", {"path": "data/blob.bin"}))
+        assert read["encoding"] == "base64" and base64.b64decode(read["content"]) == png
+
+        (tmp_path / "long.txt").write_text("é" * 20_000)  # longer than --max-result-chars' default
+        read = structured(await client.call_tool("read_file", {"path": "long.txt"}))
+        assert read["truncated"] and read["encoding"] == "utf-8"
+        assert set(read["content"]) == {"é"} and len(read["content"]) <= 10_000
+        assert "40000 bytes" in read["note"]
+
+        listed = structured(await client.call_tool("list_files", {"path": "data"}))
+        assert listed["path"] == str(tmp_path.resolve() / "data")
+        assert [(e["name"], e["type"]) for e in listed["entries"]] == [
+            ("blob.bin", "file"),
+            ("in.csv", "file"),
+            ("out.csv", "file"),
+        ]
+        deep = structured(await client.call_tool("list_files", {"depth": 2}))
+        assert "data/out.csv" in {
+            Path(e["path"]).relative_to(tmp_path.resolve()).as_posix() for e in deep["entries"]
+        }
+
+        done = structured(
+            await client.call_tool("run_command", {"command": "wc -l < data/in.csv; echo err >&2"})
+        )
+        assert (done["status"], done["exit_code"], done["stdout"], done["stderr"]) == (
+            "ok",
+            0,
+            "2\n",
+            "err\n",
+        )
+        result = await client.call_tool(
+            "run_command",
+            {"command": "echo $GREETING from $(pwd); exit 3", "cwd": "data", "envs": {"GREETING": "hi"}},
+        )
+        assert result.is_error
+        failed = structured(result)
+        assert (failed["status"], failed["exit_code"]) == ("error", 3)
+        assert failed["stdout"] == f"hi from {tmp_path.resolve() / 'data'}\n"
+        slow = structured(await client.call_tool("run_command", {"command": "sleep 30", "timeout": 1}))
+        assert slow["status"] == "timeout" and "killed after 1 s" in slow["error"]
+        colours = structured(
+            await client.call_tool("run_command", {"command": "printf '\\033[31mred\\033[0m\\n'"})
+        )
+        assert colours["stdout"] == "red\n"  # as a terminal shows it, no escape sequences
+
+        for tool, arguments, said in [
+            ("read_file", {"path": "nope.txt"}, "No such file or folder in the sandbox: nope.txt"),
+            ("read_file", {"path": "data"}, "is a folder"),
+            ("list_files", {"path": "data/in.csv"}, "is a file"),
+            ("write_file", {"path": "x.bin", "content": "***", "encoding": "base64"}, "not valid base64"),
+            ("write_file", {"path": "x.txt"}, "`content` must be a string"),
+            ("run_command", {"command": ""}, "`command` must be a non-empty string"),
+            ("run_command", {"command": "true", "envs": {"A": 1}}, "`envs` must map"),
+        ]:
+            refused = await client.call_tool(tool, arguments)
+            assert refused.is_error, (tool, arguments)
+            assert said in structured(refused)["error"], (tool, structured(refused))
 
 
 INITIALIZE = {

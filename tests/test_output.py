@@ -312,6 +312,7 @@ async def test_search_in_the_log_and_in_the_full_output(runtime_url, home):
         await wait_ready(pilot)
         await run_and_wait(pilot, "print('a needle here')\nprint('no match')")
         record = await run_and_wait(pilot, "for i in range(3):\n    print('needle', i)")
+        block_of(app, record).focus()  # on a block Ctrl+F searches the log (elsewhere: the Files pane)
         await pilot.press("ctrl+f")
         bar = app.main.query_one("#log-search")
         await wait_until(pilot, lambda: bar.is_open and bar.input.has_focus, what="the search bar")
@@ -324,6 +325,10 @@ async def test_search_in_the_log_and_in_the_full_output(runtime_url, home):
         assert bar.count_text == "4/4 matches"
         await pilot.press("escape")
         await wait_until(pilot, lambda: not bar.is_open, what="the bar to close")
+        assert app.focused is block_of(app, record)
+        await pilot.press("slash")  # `/` too, as in less
+        await wait_until(pilot, lambda: bar.is_open and bar.input.has_focus, what="the bar again")
+        await pilot.press("escape")
 
         block_of(app, record).focus()
         await pilot.press("o")
@@ -348,12 +353,13 @@ async def test_at_80x24_the_sidebar_gives_way(runtime_url, home):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_ready(pilot)
         main = app.main
-        await wait_until(pilot, lambda: not main.sidebar.display, what="the sidebar to give way")
+        side = main.query_one("#side")  # the contexts and files
+        await wait_until(pilot, lambda: not side.display, what="the sidebar to give way")
         assert main.editor_pane.size.width >= 78
         await pilot.press("f9")
-        await wait_until(pilot, lambda: main.sidebar.display, what="F9 to bring it back")
+        await wait_until(pilot, lambda: side.display, what="F9 to bring it back")
         await pilot.press("f9")
-        await wait_until(pilot, lambda: not main.sidebar.display, what="F9 to hide it")
+        await wait_until(pilot, lambda: not side.display, what="F9 to hide it")
         await quit_app(pilot)
 
 

@@ -250,3 +250,96 @@ def test_in_tmux_keys_and_a_paste_after_a_buffer_switch_land_in_the_buffer_on_sc
         screen = tmux.wait_for(lambda s: "pasted-code" in s, 60, "the pasted code's output")
         assert "old-code\n" not in screen.replace(" ", ""), screen
         app.quit()
+
+
+def type_into_dialog(tmux: Tmux, text: str, clear: str = "") -> None:
+    """Type `text` into the dialog's field (emptied first when it shows `clear`), then Enter,
+    each step once the screen shows the one before: keys sent while the field is not focused
+    yet would be lost."""
+    deadline = time.monotonic() + 20
+    while clear and clear in tmux.screen():
+        assert time.monotonic() < deadline, f"could not empty the field:\n{tmux.screen()}"
+        tmux("send-keys", "C-u")
+        time.sleep(0.1)
+    shown = text[-30:]
+    while shown not in tmux.screen():
+        assert time.monotonic() < deadline, f"could not type into the field:\n{tmux.screen()}"
+        tmux("send-keys", "C-u")
+        tmux("send-keys", "-l", text)
+        with contextlib.suppress(AssertionError):
+            tmux.wait_for(lambda s: shown in s, 2, "the typed text")
+    tmux("send-keys", "Enter")
+
+
+@pytest.mark.timeout(240)
+def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_the_run_wrote(
+    tmp_path: Path,
+) -> None:
+    """The Files pane the way a person uses it: Ctrl+F, `u` and a path, a run that reads the CSV
+    with pandas and writes another, `d` on that file and a local path."""
+    tmux = Tmux(require_tmux(), f"e2b-workbench-test-{uuid.uuid4().hex[:12]}")
+    home = tmp_path / f"home-{uuid.uuid4().hex[:8]}"
+    workdir = tmp_path / "work"  # the local runtime's workspace: the sandbox home
+    workdir.mkdir()
+    source = tmp_path / "src" / "data.csv"
+    source.parent.mkdir()
+    source.write_text("a,b\n1,2\n3,4\n")
+    downloads = tmp_path / "dl"
+    downloads.mkdir()
+    exit_file = tmp_path / "exit"
+    command = (
+        f"env E2B_WORKBENCH_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} -m tui --local"
+        f"; echo EXIT=$? > {shlex.quote(str(exit_file))}"
+    )
+    code = (
+        "import pandas as pd; df = pd.read_csv('data.csv'); df['c'] = df.a + df.b; "
+        "df.to_csv('out.csv', index=False); print('rows', len(df), 'sum', int(df.c.sum()))"
+    )
+    socket_path = ""
+    try:
+        tmux("new-session", "-d", "-x", "140", "-y", "42", "-c", str(workdir), command)
+        socket_path = tmux("display", "-p", "#{socket_path}", check=False).strip()
+        pane_pid = int(tmux("display", "-p", "#{pane_pid}").strip())
+        tmux.wait_for(lambda s: PYTHON_CONTEXT.search(s) is not None, 90, "a python context in the sidebar")
+
+        tmux("send-keys", "C-f")
+        tmux.wait_for(lambda s: "~ (home)" in s, 30, "the Files pane")
+        tmux("send-keys", "u")
+        tmux.wait_for(lambda s: "Upload into ." in s, 10, "the upload dialog")
+        type_into_dialog(tmux, str(source))
+        tmux.wait_for(lambda s: "data.csv" in s and "Uploaded 1 file" in s, 30, "the upload")
+        assert (workdir / "data.csv").read_text() == source.read_text()
+
+        tmux("send-keys", "C-o")  # from the Files pane to the editor
+        deadline = time.monotonic() + 30
+        while any(line in tmux.screen() for line in EXAMPLE_LINES):
+            assert time.monotonic() < deadline, f"could not clear the editor:\n{tmux.screen()}"
+            tmux("send-keys", "C-k")
+            time.sleep(0.15)
+        tmux("send-keys", "-l", code)
+        tmux.wait_for(lambda s: "int(df.c.sum()))" in s, 10, "the code in the editor")
+        tmux("send-keys", "F5")
+        tmux.wait_for(lambda s: "rows 2 sum 10" in s, 90, "the run's output")
+        tmux.wait_for(lambda s: "+ out.csv" in s, 30, "the file the run wrote, marked new")
+
+        tmux("send-keys", "C-f")  # back to the tree: home, data.csv, out.csv
+        tmux("send-keys", "Down")
+        tmux("send-keys", "Down")
+        tmux("send-keys", "d")
+        tmux.wait_for(lambda s: "Download out.csv to" in s and "./out.csv" in s, 10, "the download dialog")
+        type_into_dialog(tmux, f"{downloads}/", clear="./out.csv")
+        tmux.wait_for(lambda s: "Downloaded 1 file" in s, 30, "the download")
+        assert (downloads / "out.csv").read_text() == "a,b,c\n1,2,3\n3,4,7\n"
+
+        kids = descendants(pane_pid) | processes_with_env(str(home))
+        tmux("send-keys", "C-q")
+        deadline = time.monotonic() + 60
+        while not (exit_file.exists() and exit_file.read_text().strip()):
+            assert time.monotonic() < deadline, f"the app did not exit; the screen:\n{tmux.screen()}"
+            time.sleep(0.1)
+        assert exit_file.read_text().strip() == "EXIT=0"
+        assert not wait_gone(kids, timeout=20), "processes left behind"
+    finally:
+        tmux("kill-server", check=False)
+        if socket_path:
+            Path(socket_path).unlink(missing_ok=True)

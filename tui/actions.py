@@ -13,7 +13,7 @@ from typing import Literal
 
 from textual.binding import Binding
 
-Scope = Literal["app", "main", "sidebar", "block", "editor"]
+Scope = Literal["app", "main", "sidebar", "block", "editor", "files", "terminal", "cockpit"]
 Mode = Literal["any", "local", "cloud"]
 
 
@@ -33,7 +33,7 @@ class Action:
     @property
     def binding_id(self) -> str:
         """The id in the keymap: scoped ids for widgets (`block.copy`), plain for screens."""
-        return f"{self.scope}.{self.id}" if self.scope in ("sidebar", "block", "editor") else self.id
+        return f"{self.scope}.{self.id}" if self.scope not in ("app", "main") else self.id
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -106,9 +106,7 @@ ACTIONS: tuple[Action, ...] = (
         "search",
         "search",
         "Search the log",
-        "search the log: `Enter` / `↓` next match, `↑` previous, `Esc` closes (`Ctrl+F` in the full output too)",
-        "ctrl+f",
-        footer="Search",
+        "search the log (on a block: `Ctrl+F` or `/`)",
     ),
     Action("maximize_pane", "maximize_pane", "Maximize pane", "maximize the focused pane (again to restore)"),
     Action(
@@ -157,6 +155,88 @@ ACTIONS: tuple[Action, ...] = (
         "tool call: paste an LLM's tool call or reply, run it, see the JSON that goes back",
         "f12",
     ),
+    # -- keep and compare: export, replay, fan-out ----------------------------------------
+    Action(
+        "export",
+        "export",
+        "Export runs",
+        "export the log's or the history's runs: Jupyter notebook with outputs, Markdown or JSON",
+        "alt+e",
+    ),
+    Action(
+        "replay",
+        "replay",
+        "Replay",
+        "replay runs, a notebook or a `# %%` file in fresh contexts and see whether each output matches",
+        "alt+r",
+    ),
+    Action(
+        "fan_out",
+        "fan_out",
+        "Fan out",
+        "run the buffer (or its selection) in every context marked in the sidebar, outputs side by side",
+        "alt+f",
+    ),
+    Action(
+        "fan_out_sandbox",
+        "fan_out_sandbox",
+        "Fan out to another sandbox",
+        "run the buffer here and in a fresh local runtime or E2B cloud sandbox, outputs side by side",
+    ),
+    # -- files, terminal, commands, cockpit ---------------------------------------------------
+    Action(
+        "files",
+        "files",
+        "Files",
+        "the sandbox's files in the sidebar (again: back to the contexts; on a block in the log `Ctrl+F` searches it)",
+        "ctrl+f",
+        footer="Files",
+    ),
+    Action(
+        "terminal",
+        "terminal",
+        "Terminal",
+        "a shell in the sandbox, in place of the log (again: back to the log); `Ctrl+]` leaves it",
+        "f10",
+        footer="Terminal",
+    ),
+    Action(
+        "quick_command",
+        "quick_command",
+        "Run a command",
+        "run a shell command in the sandbox; its output streams into the log (`F6` on its block stops it)",
+        "ctrl+s",
+        footer="$ cmd",
+    ),
+    Action(
+        "cockpit",
+        "cockpit",
+        "Sandbox cockpit",
+        "the sandbox cockpit: sandboxes (cloud) or kernels and processes (local), metrics, lifetime",
+        "f11",
+        footer="Cockpit",
+    ),
+    Action("upload", "upload", "Upload files", "upload local files or folders into the sandbox"),
+    Action(
+        "copy_terminal",
+        "copy_terminal",
+        "Copy terminal text",
+        "copy the terminal's screen and scrollback (OSC 52)",
+    ),
+    Action(
+        "set_sandbox_timeout",
+        "set_sandbox_timeout",
+        "Set sandbox timeout",
+        "how long the sandbox lives without a keep-alive (the header counts down)",
+        mode="cloud",
+    ),
+    Action(
+        "pause_sandbox",
+        "pause_sandbox",
+        "Pause sandbox",
+        "pause the cloud sandbox (memory and files kept; Reconnect resumes it)",
+        mode="cloud",
+    ),
     # -- sandboxes (command palette) ------------------------------------------------------
     Action("new_sandbox", "new_sandbox", "New sandbox", "create a new E2B cloud sandbox and switch to it"),
     Action(
@@ -199,6 +279,15 @@ ACTIONS: tuple[Action, ...] = (
         scope="sidebar",
     ),
     Action("new", "screen.new_context", "", "new context", "n", scope="sidebar", footer="New context"),
+    Action(
+        "mark",
+        "mark",
+        "",
+        "mark or unmark the context for fan-out (`Alt+F` runs the buffer in every marked one)",
+        "space",
+        scope="sidebar",
+        footer="Mark",
+    ),
     Action(
         "restart",
         "screen.restart_context",
@@ -261,6 +350,15 @@ ACTIONS: tuple[Action, ...] = (
         "save", "artifact('save')", "", "save its image or chart", "s", scope="block", footer="Save artifact"
     ),
     Action("artifacts", "artifact('list')", "", "list its artifacts", "a", scope="block", footer="Artifacts"),
+    Action(
+        "search",
+        "screen.search",
+        "",
+        "search the log: `Enter` / `↓` next match, `↑` previous, `Esc` closes (`Ctrl+F` in the full output too)",
+        "ctrl+f,slash",
+        scope="block",
+        footer="Search",
+    ),
     Action(
         "form",
         "next_form",
@@ -331,6 +429,94 @@ ACTIONS: tuple[Action, ...] = (
         "alt+g",
         scope="editor",
     ),
+    # -- the Files pane --------------------------------------------------------------------
+    Action(
+        "preview",
+        "preview",
+        "",
+        "preview the file (text and code highlighted, CSV as a table, JSON, images); a folder opens",
+        "enter",
+        scope="files",
+    ),
+    Action("upload", "upload", "", "upload local files or folders here", "u", scope="files", footer="Upload"),
+    Action(
+        "download",
+        "download",
+        "",
+        "download the file or folder (asks before replacing)",
+        "d",
+        scope="files",
+        footer="Download",
+    ),
+    Action("rename", "rename", "", "rename or move", "r", scope="files", footer="Rename"),
+    Action("make_folder", "make_folder", "", "new folder here", "m", scope="files", footer="New folder"),
+    Action("delete", "delete", "", "delete (asks first)", "x,delete", scope="files", footer="Delete"),
+    Action(
+        "insert_path", "insert_path", "", "insert its path into the editor", "i", scope="files", footer="Path"
+    ),
+    Action("reload", "reload", "", "load the folder again", "R", scope="files", footer="Reload"),
+    # -- the terminal (every other key goes to the shell) ----------------------------------
+    Action(
+        "leave",
+        "leave",
+        "",
+        "leave the terminal (focus goes to the editor)",
+        "ctrl+right_square_bracket",
+        scope="terminal",
+        footer="Leave",
+    ),
+    Action("scroll_back", "scroll_back", "", "scroll back", "shift+pageup", scope="terminal"),
+    Action("scroll_forward", "scroll_forward", "", "scroll forward", "shift+pagedown", scope="terminal"),
+    # -- the cockpit ------------------------------------------------------------------------
+    Action(
+        "refresh",
+        "refresh",
+        "",
+        "refresh now (it also refreshes every few seconds)",
+        "g",
+        scope="cockpit",
+        footer="Refresh",
+    ),
+    Action(
+        "connect",
+        "connect",
+        "",
+        "cloud: switch to the highlighted sandbox (resumes a paused one)",
+        "c",
+        scope="cockpit",
+        footer="Connect",
+    ),
+    Action(
+        "pause", "pause", "", "cloud: pause the highlighted sandbox", "p", scope="cockpit", footer="Pause"
+    ),
+    Action(
+        "timeout",
+        "timeout",
+        "",
+        "cloud: set the highlighted sandbox's timeout",
+        "t",
+        scope="cockpit",
+        footer="Timeout",
+    ),
+    Action(
+        "kill",
+        "kill",
+        "",
+        "cloud: kill the highlighted sandbox (asks first)",
+        "k",
+        scope="cockpit",
+        footer="Kill",
+    ),
+    Action(
+        "filter",
+        "filter",
+        "",
+        "cloud: list only sandboxes with this metadata (key=value,...)",
+        "f",
+        scope="cockpit",
+        footer="Filter",
+    ),
+    Action("close", "close", "", "close the cockpit", "escape,f11", scope="cockpit", footer="Close"),
 )
 
 
@@ -370,6 +556,8 @@ def key_label(keys: str) -> str:
             "pageup": "PgUp",
             "up": "↑",
             "down": "↓",
+            "right_square_bracket": "]",
+            "escape": "Esc",
             "delete": "Del",
             "enter": "Enter",
             "underscore": "_",
@@ -401,8 +589,11 @@ def readme_tables() -> str:
         "block": "On a block in the log:",
         "editor": "In the editor (besides Textual's own: `Ctrl+Z` / `Ctrl+Y` undo and redo, per buffer, "
         "`Ctrl+X` / `Ctrl+C` / `Ctrl+V`, `Shift+arrows` select):",
+        "files": "In the Files pane (`Ctrl+F`):",
+        "terminal": "In the terminal (`F10`; every other key, `F5` and `Ctrl+Q` included, goes to the shell):",
+        "cockpit": "In the cockpit (`F11`):",
     }
-    for scope in ("main", "sidebar", "block", "editor"):
+    for scope in ("main", "sidebar", "block", "editor", "files", "terminal", "cockpit"):
         rows = [a for a in ACTIONS if a.keys and (a.scope == scope or (scope == "main" and a.scope == "app"))]
         out.append(headings[scope])
         out.append("")

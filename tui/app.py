@@ -17,7 +17,10 @@ from textual.screen import Screen
 
 from .actions import ACTIONS, bindings, palette_actions
 from .controllers.artifacts import ArtifactDialogs
+from .controllers.commands import CommandsController
+from .controllers.files import FilesController
 from .controllers.sandbox import SandboxController
+from .controllers.terminal import TerminalController
 from .core.buffers import BufferStore
 from .core.cache import prune_output_cache
 from .core.config import Config, load_config
@@ -43,6 +46,9 @@ class WorkbenchApp(App[int]):
         self.store = BufferStore()
         self.artifacts = ArtifactDialogs(self, self.config.graphics)
         self.sandboxes = SandboxController(self)
+        self.files = FilesController(self)
+        self.terminal = TerminalController(self)
+        self.commands = CommandsController(self)
         self._quitting = False
         self._main = MainScreen()
         self.session_closed = asyncio.Event()  # set once the session is closed, just before exit
@@ -129,7 +135,15 @@ class WorkbenchApp(App[int]):
         self.notify("Stopping the runtime and its kernels…", timeout=10)
         self.run_worker(self._close_and_exit(), group="quit")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys the terminal pane takes (Ctrl+Q, Ctrl+P...) reach its shell, not the app."""
+        focused = self.screen.focused if self.screen is not None else None
+        if getattr(focused, "captures_keys", False) and action in ("quit", "command_palette"):
+            return False
+        return super().check_action(action, parameters)
+
     async def _close_and_exit(self) -> None:
+        await self.terminal.stop()
         await asyncio.to_thread(self.session.close)
         self.history.close()
         self.session_closed.set()

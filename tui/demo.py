@@ -92,7 +92,11 @@ async def run_and_wait(pilot: Pilot, code: str, key: str = "f5", timeout: float 
 
 
 def freeze(app: WorkbenchApp, cwd: str = "~/project") -> None:
-    """Fixed ids, paths, URL and durations, so the picture is the same every time."""
+    """Fixed ids, paths, URL and durations, so the picture is the same every time.
+
+    The contexts' ids are renamed in the app only: take the picture, then quit (a run after a
+    freeze would name a context the sandbox does not know).
+    """
     main = app.main
     app.clear_notifications()
     main.save_buffers()  # now, rather than while a screenshot tears down

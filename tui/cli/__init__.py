@@ -1,5 +1,5 @@
-"""The `e2b-workbench` command: the app (no command), `serve`, `run`, `sandbox`, `tool`, `mcp`,
-`doctor`.
+"""The `e2b-workbench` command: the app (no command), `serve`, `run`, `files`, `sandbox`, `tool`,
+`mcp`, `export`, `replay`, `doctor`, `env`.
 
 One module per command, each with `add_parser(commands)` (its flags) and `main(args)`
 (its exit code); `process` holds how a command ends (exit codes, broken pipes). Heavy
@@ -13,10 +13,10 @@ import argparse
 import sys
 
 from .. import __version__
-from . import app, doctor, mcp, run, sandbox, serve, tool
+from . import app, doctor, env, export, files, mcp, replay, run, sandbox, serve, tool
 from .process import exit_at_once
 
-COMMANDS = (serve, run, sandbox, tool, mcp, doctor)
+COMMANDS = (serve, run, files, sandbox, tool, mcp, export, replay, doctor, env)
 
 
 def build_parser() -> argparse.ArgumentParser:

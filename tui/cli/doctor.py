@@ -31,9 +31,36 @@ def main(args: argparse.Namespace) -> int:
             print(f"  {found.language:<11} {found.install}")
     else:
         print("\nEvery language is available.")
+    _sandbox_environment()
     if args.run:
         return _hello_worlds([lang for lang in LANGUAGES if availability(lang).available])
     return 0
+
+
+def _sandbox_environment() -> None:
+    """Where python runs: the sandbox's own environment, built or not, and how to build it."""
+    from ..runtime import sandboxenv
+    from .env import describe
+
+    try:
+        spec = sandboxenv.resolve()
+    except sandboxenv.UnknownProfile as err:
+        print(f"\nSandbox environment: {err}")
+        return
+    info = describe(spec)
+    name = spec.profile.name if spec.profile else "given as is"
+    print(f"\nSandbox environment (python, and python/pip in commands; `e2b-workbench env`): {name}")
+    if info["built"]:
+        note = " (outdated: e2b-workbench env update)" if info["outdated"] else ""
+        print(
+            f"  ok      {spec.path}: Python {info['python']}, {info['packages']} packages, "
+            f"{info['size_bytes'] / 2**20:,.0f} MB{note}"
+        )
+    elif spec.managed:
+        print(f"  not built yet: {spec.path}")
+        print(f"  it is built on first use, or now with: e2b-workbench env create --profile {name}")
+    else:
+        print(f"  missing {spec.path} has no bin/python")
 
 
 def _hello_worlds(names: list[str]) -> int:

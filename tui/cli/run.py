@@ -38,8 +38,41 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--save-dir", default="e2b-output", help="where image results are saved (default ./e2b-output)"
     )
+    run.add_argument(
+        "--upload",
+        action="append",
+        default=[],
+        metavar="LOCAL[:REMOTE]",
+        help="upload a file or folder before the run (default REMOTE: the sandbox home, same name; repeatable)",
+    )
+    run.add_argument(
+        "--download",
+        action="append",
+        default=[],
+        metavar="REMOTE[:LOCAL]",
+        help="download a file or folder after the run, even if the code raised (default LOCAL: here; repeatable)",
+    )
+    run.add_argument(
+        "--cwd", default=None, help="local: the workspace of the runtime started for the run (default: here)"
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="let --download replace local files (refused otherwise, before the run)",
+    )
     add_target_arguments(run)
     run.set_defaults(main=main, exit_at_once=True)
+
+
+def transfer_pairs(values: list[str], flag: str) -> list[tuple[str, str]]:
+    """`A[:B]` pairs of --upload / --download, split at the first colon (ValueError if empty)."""
+    pairs = []
+    for value in values:
+        first, _sep, second = value.partition(":")
+        if not first:
+            raise ValueError(f"{flag} {value!r}: the path before the colon is missing.")
+        pairs.append((first, second))
+    return pairs
 
 
 def shebang_language(code: str) -> str | None:
@@ -84,16 +117,29 @@ def main(args: argparse.Namespace) -> int:
         stem, script = path.stem, args.file
     try:
         language = language_of(args.file, args.language, code)
-    except languages.UnknownLanguage as err:
+        uploads = transfer_pairs(args.upload, "--upload")
+        downloads = transfer_pairs(args.download, "--download")
+    except (languages.UnknownLanguage, ValueError) as err:
         say(str(err))
+        return EXIT_USAGE
+    missing = [local for local, _remote in uploads if not Path(local).expanduser().exists()]
+    if missing:
+        say(f"--upload: no such local file or folder: {', '.join(missing)}")
         return EXIT_USAGE
 
     from e2b.exceptions import SandboxException, TimeoutException
 
     from ..core.headless import run_headless
     from ..core.target import explain_cloud, open_async_sandbox, target_from_args
+    from ..core.transfer import TransferError, check_local_targets
 
     target = target_from_args(args)
+    if not args.force:  # refused before anything runs, not after the work is done
+        try:
+            check_local_targets(downloads)
+        except TransferError as err:
+            say(str(err))
+            return EXIT_USAGE
     if not target.cloud:  # a cloud sandbox has its own kernels: what is installed here is moot
         from ..runtime.languages import LanguageUnavailable, require
 
@@ -106,6 +152,11 @@ def main(args: argparse.Namespace) -> int:
     async def run() -> int:
         async with open_async_sandbox(target) as sandbox:
             try:
+                await move_files(sandbox, uploads, [], args.force)
+            except TransferError as err:
+                say(str(err))
+                return EXIT_USAGE
+            try:
                 execution, _saver = await run_headless(
                     sandbox, code, language, stem, Path(args.save_dir), args.timeout or 0, script=script
                 )
@@ -114,11 +165,32 @@ def main(args: argparse.Namespace) -> int:
                     say(explain_cloud(err, target))
                     return EXIT_USAGE
                 say(f"the run timed out after {args.timeout:g} s and was interrupted.")
-                return EXIT_TIMEOUT
+                status = EXIT_TIMEOUT
             except SandboxException as err:
                 say(explain_cloud(err, target) if target.cloud else str(err))
                 return EXIT_USAGE
-            return EXIT_ERROR if execution.error else 0
+            else:
+                status = EXIT_ERROR if execution.error else 0
+            try:
+                await move_files(sandbox, [], downloads, args.force)
+            except TransferError as err:
+                say(str(err))
+                return status or EXIT_USAGE
+            return status
 
     exit_code, failed = run_async(run())
     return failed or exit_code or 0
+
+
+async def move_files(
+    sandbox: object, uploads: list[tuple[str, str]], downloads: list[tuple[str, str]], force: bool
+) -> None:
+    """The --upload transfers, or the --download ones, each said on stderr."""
+    from ..core import transfer
+
+    for local, remote in uploads:
+        for moved in await transfer.upload(sandbox, local, remote):
+            say(f"uploaded {moved.source} -> {moved.target}")
+    for remote, local in downloads:
+        for moved in await transfer.download(sandbox, remote, local, force=force):
+            say(f"downloaded {moved.source} -> {moved.target}")

@@ -7,6 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ..runtime.sandboxenv import flags as sandbox_flags
 from .process import EXIT_USAGE, say
 
 USAGE_AFTER_URL = """\
@@ -32,6 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start the default contexts on first use instead of at once",
     )
+    sandbox_flags.add_arguments(serve)
     serve.set_defaults(main=main, exit_at_once=False)
 
 
@@ -58,7 +60,14 @@ def main(args: argparse.Namespace) -> int:
         )
 
     serve(
-        args.host, args.port, cwd, announce=announce, spares=not args.no_spares, prestart=not args.no_prestart
+        args.host,
+        args.port,
+        cwd,
+        announce=announce,
+        spares=not args.no_spares,
+        prestart=not args.no_prestart,
+        profile=args.profile,
+        python_env=args.python_env,
     )
     print("Runtime stopped; every kernel it started is gone.", flush=True)
     return 0

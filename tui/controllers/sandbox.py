@@ -108,6 +108,78 @@ class SandboxController:
             "Starting the local runtime",
         )
 
+    def switch_to(self, sandbox_id: str, what: str) -> None:
+        """Move the app to cloud sandbox `sandbox_id` (connecting resumes a paused one)."""
+        target = self._cloud_target(sandbox_id)
+        if target is not None:
+            self.switch(target, what)
+
+    def set_sandbox_timeout(self) -> None:
+        """Ask for the sandbox's timeout: it ends that long from now, and the keep-alive keeps
+        extending it by as much (the header counts down)."""
+        session = self.workbench.session
+        if session.mode != "cloud" or session.gone:
+            self.app.notify("There is no live cloud sandbox.", severity="warning")
+            return
+
+        def chosen(value: str | None) -> None:
+            try:
+                seconds = int(float(value or 0))
+            except ValueError:
+                seconds = 0
+            if value is not None and seconds <= 0:
+                self.app.notify(f"Not a number of seconds: {value!r}", severity="error")
+            elif seconds > 0:
+                self.app.run_worker(self._set_timeout(session, seconds), group="sandbox", exit_on_error=False)
+
+        self.app.push_screen(
+            PromptScreen("Sandbox timeout in seconds, from now", str(session.target.sandbox_timeout)), chosen
+        )
+
+    async def _set_timeout(self, session: Session, seconds: int) -> None:
+        try:
+            await asyncio.to_thread(session.set_lifetime, seconds)
+        except Exception as err:
+            self.app.notify(str(session.explain(err)), title="Timeout", severity="error", timeout=15)
+            return
+        self.app.notify(
+            f"Sandbox {session.sandbox_id}: timeout {seconds} s, {format_left(session.seconds_left or 0)}."
+        )
+
+    def pause_sandbox(self) -> None:
+        session = self.workbench.session
+        if session.mode != "cloud" or session.gone:
+            self.app.notify("There is no live cloud sandbox to pause.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.app.run_worker(
+                    self._pause(session), group="sandbox", exclusive=True, exit_on_error=False
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Pause sandbox {session.sandbox_id}?\nIts memory and files are kept; Reconnect resumes it.",
+                "Pause",
+            ),
+            confirmed,
+        )
+
+    async def _pause(self, session: Session) -> None:
+        self.workbench.runbook.cancel()
+        try:
+            await asyncio.to_thread(session.pause)
+        except Exception as err:
+            self.app.notify(str(session.explain(err)), title="Pause failed", severity="error", timeout=15)
+            return
+        self.app.notify(f"Sandbox {session.sandbox_id} paused.", title="Sandbox")
+        self.workbench.main.session_closed(
+            "The sandbox is paused. Command palette (ctrl+p): Connect to sandbox resumes it, "
+            "or New sandbox, or Switch to local runtime."
+        )
+        self.offer_way_out(f"Sandbox {session.sandbox_id} is paused.", diagnose=False)
+
     def extend_sandbox(self) -> None:
         session = self.workbench.session
         if session.mode != "cloud" or session.gone:
@@ -151,15 +223,40 @@ class SandboxController:
             "or Switch to local runtime."
         )
 
-    def offer_way_out(self, reason: str) -> None:
-        """The cloud sandbox is gone or could not be opened: reconnect, start anew, or go local."""
+    def offer_way_out(self, reason: str, diagnose: bool = True) -> None:
+        """The cloud sandbox is gone or could not be opened: say why when E2B can tell (its
+        timeout passed, it was killed, it is paused, only the connection failed), then offer
+        to reconnect (or resume), start anew, or go local. Buffers and the log stay."""
+        app = self.workbench
+        if self.switching or app.quitting:
+            return
+        session = app.session
+        sandbox_id = session.sandbox_id or session.target.sandbox_id
+        if diagnose and sandbox_id and session.mode == "cloud":
+            self.app.run_worker(
+                self._diagnose(session, sandbox_id, reason),
+                group="way-out",
+                exclusive=True,
+                exit_on_error=False,
+            )
+            return
+        self._choose(reason, sandbox_id, paused=session.paused)
+
+    async def _diagnose(self, session: Session, sandbox_id: str, reason: str) -> None:
+        from ..core.cockpit import why_gone
+
+        expected = session.keepalive.expires_at if session.keepalive is not None else None
+        gone = await asyncio.to_thread(why_gone, session.target, sandbox_id, expected)
+        if session is self.workbench.session:
+            self._choose(f"{reason}\n{gone.reason}", sandbox_id, paused=gone.paused)
+
+    def _choose(self, reason: str, sandbox_id: str, paused: bool = False) -> None:
         app = self.workbench
         if self.switching or app.quitting:
             return
         choices = [("n", "New sandbox"), ("l", "Local runtime")]
-        sandbox_id = app.session.sandbox_id or app.session.target.sandbox_id
         if sandbox_id:
-            choices.insert(0, ("r", "Reconnect"))
+            choices.insert(0, ("r", "Resume" if paused else "Reconnect"))
 
         def chosen(key: str | None) -> None:
             if key == "r":

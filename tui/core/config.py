@@ -8,6 +8,8 @@ graphics = "auto"            # image previews: auto, kitty, sixel, halfblock
 template = "code-interpreter-v1"   # cloud: the sandbox template
 sandbox_timeout = 300        # cloud: seconds a sandbox lives without a keep-alive
 domain = "e2b.app"           # cloud: the E2B domain
+sandbox_profile = "default"  # local: the sandbox's Python environment (minimal, default, full)
+python_env = "/path/to/venv" # local: an existing environment (with ipykernel) used as it is
 output_cache_mb = 200        # full outputs of past sessions kept in the cache dir (MB; pruned at start)
 
 [metadata]                   # cloud: attached to sandboxes this app creates
@@ -21,7 +23,8 @@ run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
 
 Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _PRESTART ("python,r"), _THEME, _GRAPHICS, _TEMPLATE,
-_SANDBOX_TIMEOUT, _DOMAIN, _OUTPUT_CACHE_MB, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
+_SANDBOX_TIMEOUT, _DOMAIN, _SANDBOX_PROFILE, _PYTHON_ENV, _OUTPUT_CACHE_MB, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v")
+and _KEYMAP ("id=keys;id=keys").
 The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
 
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common import languages
+from ..runtime.sandboxenv.profiles import PROFILES
 from . import paths
 
 GRAPHICS = ("auto", "kitty", "sixel", "halfblock")
@@ -52,6 +56,8 @@ class Config:
     template: str | None = None  # None: the SDK's default code-interpreter template
     sandbox_timeout: int = 300
     domain: str | None = None
+    sandbox_profile: str | None = None  # None: the runtime's default (E2B's template)
+    python_env: str | None = None
     output_cache_mb: float = 200.0
     metadata: dict[str, str] = field(default_factory=dict)
     envs: dict[str, str] = field(default_factory=dict)
@@ -117,6 +123,13 @@ def _languages(value: Any) -> list[str]:
     return [languages.normalize(str(item)) for item in items if str(item).strip()]
 
 
+def _profile(value: Any) -> str:
+    text = _text(value).lower()
+    if text not in PROFILES:
+        raise ValueError
+    return text
+
+
 def _table(sep: str) -> Callable[[Any], dict[str, str]]:
     def parse(value: Any) -> dict[str, str]:
         if isinstance(value, dict):
@@ -142,6 +155,8 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "template": (_text, "a sandbox template name or id"),
     "sandbox_timeout": (_sandbox_seconds, "a whole number of seconds, at least 1"),
     "domain": (_text, "a domain such as e2b.app"),
+    "sandbox_profile": (_profile, "one of " + ", ".join(PROFILES)),
+    "python_env": (_text, "the folder of a Python environment that has ipykernel"),
     "output_cache_mb": (_non_negative, "a number of megabytes (0 = keep only the current session's)"),
     "metadata": (_table(","), "a table, or key=value pairs separated by commas"),
     "envs": (_table(","), "a table, or NAME=value pairs separated by commas"),

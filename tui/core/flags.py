@@ -17,6 +17,12 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--sandbox-id", metavar="ID", default=None, help="cloud: connect to this running sandbox"
     )
+    group.add_argument(
+        "--url",
+        default=None,
+        help="local: use this running runtime (the URL `serve` prints) instead of starting one; "
+        "default: $E2B_SANDBOX_URL when E2B_DEBUG is true",
+    )
     add_cloud_settings(group)
     group.add_argument(
         "--keep", action="store_true", help="cloud: leave the sandbox running on exit and print its id"

@@ -1,5 +1,5 @@
 """Completion and inspection from a context's kernel, through the local runtime's extension
-routes (`POST /contexts/{id}/complete` and `/inspect`, docs/e2b-protocol.md section 10).
+routes (`POST /contexts/{id}/complete` and `/inspect`, docs/e2b-protocol.md section 11).
 
 E2B's own code interpreter has no such routes: on E2B cloud (or a runtime without them)
 the answer is `IntrospectionUnavailable`, which the editor says once and then stays out

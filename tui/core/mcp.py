@@ -1,7 +1,9 @@
 """The Model Context Protocol server behind `e2b-workbench mcp` (`tui.cli.mcp`), over stdio.
 
-Tools: `run_code` (the same structured JSON result as `tui.core.tool`), and context
-management: `create_context`, `list_contexts`, `restart_context`, `remove_context`.
+Tools: `run_code` (the same structured JSON result as `tui.core.tool`), context
+management (`create_context`, `list_contexts`, `restart_context`, `remove_context`), and
+files and commands in the same sandbox (`write_file`, `read_file`, `list_files`,
+`run_command`: `tui.core.mcp_tools`).
 The sandbox (local runtime or E2B cloud, from a `Target`) is opened on first use and
 closed when the client closes stdin: the local runtime and every kernel stop with it.
 stdout is the protocol; logs go to stderr.
@@ -27,6 +29,7 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 from .. import __version__
+from . import mcp_tools
 from .errors import explain
 from .target import Target, TargetError, open_async_sandbox
 from .tool import (
@@ -48,7 +51,9 @@ log = logging.getLogger("e2b-workbench.mcp")
 INSTRUCTIONS = (
     "Runs code in stateful sandboxes (python, javascript, typescript, r, java, bash). run_code runs in "
     "the language's default context unless given a context_id from create_context; state persists "
-    "between calls in a context. Images are saved to files and referenced by path."
+    "between calls in a context. Images are saved to files and referenced by path. write_file, read_file "
+    "and list_files move data in and out of the same sandbox (relative paths start in run_code's working "
+    "directory); run_command runs a shell command there (pip install, ls, git...)."
 )
 
 
@@ -121,6 +126,10 @@ class Workbench:
                 description="Remove a context and stop its kernel.",
                 input_schema=schema({"id": context_id}, ["id"]),
             ),
+            *(
+                types.Tool(name=name, description=description, input_schema=tool_schema)
+                for name, (description, tool_schema) in mcp_tools.TOOLS.items()
+            ),
         ]
 
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -128,6 +137,11 @@ class Workbench:
         if name == TOOL_NAME:
             return await self.run_code(arguments)
         sandbox = await self.sandbox()
+        if name in mcp_tools.TOOLS:
+            try:
+                return await mcp_tools.call(sandbox, name, arguments, self.limits)
+            except mcp_tools.ToolRefused as err:
+                raise ToolFailure(str(err)) from None
         if name == "create_context":
             if not arguments.get("language"):
                 raise ToolFailure(f"Missing the `language`: one of {', '.join(self.languages)}.")
@@ -221,7 +235,10 @@ def build_server(workbench: Workbench) -> Server:
         except Exception as err:  # an SDK or network failure, said in a sentence
             log.warning("tool %s failed: %s", params.name, err)
             return _tool_result({"error": str(explain(err))}, True)
-        return _tool_result(result, params.name == TOOL_NAME and is_error(result))
+        failed = (
+            is_error(result) if params.name == TOOL_NAME else result.get("status") in ("error", "timeout")
+        )
+        return _tool_result(result, failed)
 
     return Server(
         "e2b-workbench",

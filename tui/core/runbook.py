@@ -23,6 +23,7 @@ from typing import Literal
 
 from e2b_code_interpreter.models import Context
 
+from .commands import CommandRecord
 from .records import ExecutionRecord
 
 ContextState = Literal["starting", "idle", "busy", "dead"]
@@ -41,6 +42,7 @@ class ContextEntry:
     last_count: int | None = None
     note: str = ""
     placeholder: bool = False  # being created: not in the sandbox yet
+    marked: bool = False  # chosen in the sidebar for a fan-out
 
     @property
     def label(self) -> str:
@@ -141,6 +143,21 @@ class RunBook:
         entry.running += 1
         if entry.state != "busy":
             entry.state, entry.busy_since = "busy", time.monotonic()
+        return record
+
+    def begin_command(self, command: str, output_dir: Path | None) -> CommandRecord:
+        """A new record for a quick command (no context: it runs beside them)."""
+        seq = next(self._numbers)
+        record = CommandRecord(
+            seq=seq,
+            code=command,
+            context_id="",
+            language="shell",
+            context_label="command",
+            output_path=output_dir / f"command-{seq}.txt" if output_dir else None,
+            command=command,
+        )
+        self.records[seq] = record
         return record
 
     def attach(self, record: ExecutionRecord, future: concurrent.futures.Future) -> None:

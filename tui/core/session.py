@@ -33,10 +33,20 @@ from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, 
 from ..common import languages as registry
 from ..common.files import PRIVATE_FILE, private_dir
 from . import introspect, paths
+from .commands import CommandRecord, run_command
 from .deadline import run_code_within
 from .errors import SessionError, WorkbenchError, explain, sandbox_gone
 from .records import ExecutionRecord
-from .target import KeepAlive, Mode, Target, close_cloud, create_cloud_async_sandbox, kill_sandbox
+from .target import (
+    KeepAlive,
+    Mode,
+    Target,
+    close_cloud,
+    create_cloud_async_sandbox,
+    kill_sandbox,
+    local_runtime,
+)
+from .transcript import StreamName, TranscriptWriter, transcript_path
 
 T = TypeVar("T")
 
@@ -62,6 +72,7 @@ class Session:
         self.created = False  # cloud: this session created the sandbox (and kills it on close)
         self.keepalive: KeepAlive | None = None
         self.gone = False  # cloud: the sandbox expired or was killed under us
+        self.paused = False  # cloud: paused from here (connecting to it again resumes it)
         self.closing_note = ""  # cloud: what happened to the sandbox on close (e.g. kept: its id)
         self.start_error = ""  # why open() failed, as shown to the person
         self.languages: list[str] = list(registry.NAMES)
@@ -149,10 +160,8 @@ class Session:
         """Start the local runtime from the session thread, which lives as long as the session:
         the runtime is told to die with the thread that started it (PR_SET_PDEATHSIG is per
         thread), so a short-lived worker thread must not start it."""
-        from ..runtime.launcher import LocalRuntime
-
         # no default contexts: the app starts the ones it needs (see the `prestart` setting)
-        self.runtime = LocalRuntime(cwd=self.target.cwd, spares=self.target.spares, prestart=False)
+        self.runtime = local_runtime(self.target, prestart=False)
         try:
             return self.runtime.start()  # blocks this thread's loop: nothing else runs on it yet
         except Exception as err:
@@ -198,6 +207,27 @@ class Session:
         if self.keepalive is None:
             raise SessionError("Only a cloud sandbox has a lifetime to extend.")
         self.keepalive.extend(seconds)
+
+    def set_lifetime(self, seconds: int) -> None:
+        """Blocking: the cloud sandbox's timeout is now `seconds` from now, and the keep-alive
+        keeps it at that from here on (TargetError explains a failure)."""
+        if self.keepalive is None:
+            raise SessionError("Only a cloud sandbox has a timeout; the local runtime runs until you quit.")
+        self.keepalive.extend(seconds)
+        self.target.sandbox_timeout = seconds  # the keep-alive's own target: it extends by this now
+
+    def pause(self) -> None:
+        """Blocking: pause the cloud sandbox (memory and files kept); the session is then closed.
+        Connecting to it again (Reconnect, or --sandbox-id) resumes it."""
+        if self.keepalive is None:
+            raise SessionError("Only a cloud sandbox can be paused.")
+        from .cockpit import pause_sandbox
+
+        self.keepalive.stop()
+        pause_sandbox(self.target, self.sandbox_id)
+        self.gone = self.paused = True
+        self.close()
+        self.closing_note = f"Sandbox {self.sandbox_id} is paused. Resume it with: e2b-workbench --sandbox-id {self.sandbox_id}"
 
     def kill(self) -> None:
         """Blocking: kill the cloud sandbox now; the session is then closed."""
@@ -279,6 +309,8 @@ class Session:
         self, sandbox: AsyncSandbox, record: ExecutionRecord, listener: RunListener, timeout: float
     ) -> None:
         out = _private_text_file(record.output_path) if record.output_path else None
+        # the whole execution, streams apart and in order, for exports and replay
+        kept = TranscriptWriter(transcript_path(record.output_path)) if record.output_path else None
         # A context runs one execution at a time, in arrival order: a run submitted while
         # another of its context runs waits, and begins when that one ends (or, at the
         # latest, with its first output). So its wait and its run time can be told apart.
@@ -287,7 +319,7 @@ class Session:
         if len(queue) == 1:
             record.mark_running()
 
-        def add(stream: str) -> Callable[[OutputMessage], None]:
+        def add(stream: StreamName) -> Callable[[OutputMessage], None]:
             def handler(msg: OutputMessage) -> None:
                 record.mark_running()
                 with record.lock:
@@ -295,6 +327,8 @@ class Session:
                 if out is not None:
                     out.write(msg.line)
                     out.flush()  # the full-output view reads the file while the run goes on
+                if kept is not None:
+                    kept.stream(stream, msg.line)
                 listener.on_update(record)
 
             return handler
@@ -303,12 +337,16 @@ class Session:
             record.mark_running()
             with record.lock:
                 record.results.append(result)
+            if kept is not None:
+                kept.result(result)
             listener.on_update(record)
 
         def on_error(error: ExecutionError) -> None:
             record.mark_running()
             with record.lock:
                 record.error = error
+            if kept is not None:
+                kept.error(error)
             listener.on_update(record)
 
         context = Context(record.context_id, record.language, "")
@@ -357,6 +395,8 @@ class Session:
             record.duration = time.monotonic() - record.started_mono
             if out is not None:
                 out.close()
+            if kept is not None:
+                kept.close(record.execution_count)
             queue.remove(record)
             if not queue:
                 self._queues.pop(record.context_id, None)
@@ -364,6 +404,29 @@ class Session:
                 queue[0].mark_running()  # the next run of this context begins now
                 listener.on_update(queue[0])
             listener.on_finished(record)
+
+    def command(self, record: CommandRecord, listener: RunListener) -> concurrent.futures.Future:
+        """Start a quick command (SessionError if there is no sandbox); cancel the future to kill it."""
+        sandbox = self._sandbox()
+
+        async def run() -> None:
+            out = _private_text_file(record.output_path) if record.output_path else None
+
+            def write(text: str) -> None:
+                if out is not None:
+                    out.write(text)
+                    out.flush()
+
+            try:
+                await run_command(sandbox, record, listener, write, self.explain)
+            finally:
+                if out is not None:
+                    out.close()
+
+        future = self._submit(run())
+        self._runs.add(future)
+        future.add_done_callback(self._runs.discard)
+        return future
 
 
 def interrupt_outcome(error: ExecutionError | None) -> str:

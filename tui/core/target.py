@@ -45,6 +45,8 @@ class Target:
     domain: str | None = None
     keep: bool = False  # cloud: leave a sandbox we created running on close
     api_timeout: float | None = None  # cloud: seconds per call to E2B's API (None: the SDK's 60)
+    profile: str | None = None  # local: the sandbox environment's profile (None: the runtime's default)
+    python_env: str | None = None  # local: an existing Python environment used as it is
 
     @property
     def cloud(self) -> bool:
@@ -59,12 +61,25 @@ def api_key() -> str | None:
 # -- command line -------------------------------------------------------------------
 
 
+def debug_sandbox_url() -> str | None:
+    """The runtime the SDK itself would use: E2B_SANDBOX_URL when E2B_DEBUG is true (what
+    `serve` tells you to export)."""
+    if os.environ.get("E2B_DEBUG", "").lower() in ("true", "1", "yes"):
+        return os.environ.get("E2B_SANDBOX_URL") or None
+    return None
+
+
 def target_from_args(args: argparse.Namespace, config: Config | None = None) -> Target:
-    """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY."""
+    """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY.
+
+    A runtime URL (`--url`, or E2B_SANDBOX_URL with E2B_DEBUG=true as the SDK reads them)
+    means local, unless --cloud or --sandbox-id say otherwise.
+    """
     config = config or load_config(overrides=config_overrides(args))
     wants_cloud = bool(getattr(args, "cloud", False) or getattr(args, "sandbox_id", None))
+    url = getattr(args, "url", None) or (None if wants_cloud else debug_sandbox_url())
     mode: Mode
-    if getattr(args, "local", False):
+    if getattr(args, "local", False) or (url and not wants_cloud):
         mode = "local"
     elif wants_cloud or api_key():
         mode = "cloud"
@@ -74,6 +89,7 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
         mode,
         config,
         cwd=getattr(args, "cwd", None),
+        url=url if mode == "local" else None,
         sandbox_id=getattr(args, "sandbox_id", None),
         keep=bool(getattr(args, "keep", False)),
     )
@@ -102,6 +118,8 @@ def make_target(
         envs=dict(config.envs),
         domain=config.domain,
         keep=keep,
+        profile=config.sandbox_profile,
+        python_env=config.python_env,
     )
 
 
@@ -121,13 +139,15 @@ def explain_target(err: BaseException, target: Target | None = None) -> TargetEr
         sandbox_id=(target.sandbox_id or "") if target else "",
         domain=(target.domain or "") if target else "",
     )
-    return found if isinstance(found, TargetError) else TargetError(found.message, found.hint, title=found.title)
+    return (
+        found if isinstance(found, TargetError) else TargetError(found.message, found.hint, title=found.title)
+    )
 
 
 # -- cloud --------------------------------------------------------------------------
 
 
-def _cloud_opts(target: Target) -> dict[str, Any]:
+def cloud_opts(target: Target) -> dict[str, Any]:
     key = api_key()
     if not key:
         raise NoApiKey()
@@ -145,7 +165,7 @@ def _create_kwargs(target: Target) -> dict[str, Any]:
         "timeout": target.sandbox_timeout,
         "metadata": target.metadata or None,
         "envs": target.envs or None,
-        **_cloud_opts(target),
+        **cloud_opts(target),
     }
 
 
@@ -153,7 +173,7 @@ def create_cloud_sandbox(target: Target) -> Sandbox:
     """Create (or connect to, with target.sandbox_id) a cloud sandbox; TargetError explains failures."""
     try:
         if target.sandbox_id:
-            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **_cloud_opts(target))
+            return Sandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **cloud_opts(target))
         return Sandbox.create(target.template, **_create_kwargs(target))
     except TargetError:
         raise
@@ -165,7 +185,7 @@ async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
     """The async twin of `create_cloud_sandbox`."""
     try:
         if target.sandbox_id:
-            opts = _cloud_opts(target)
+            opts = cloud_opts(target)
             return await AsyncSandbox.connect(target.sandbox_id, timeout=target.sandbox_timeout, **opts)
         return await AsyncSandbox.create(target.template, **_create_kwargs(target))
     except TargetError:
@@ -177,7 +197,7 @@ async def create_cloud_async_sandbox(target: Target) -> AsyncSandbox:
 def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
     """Reset the sandbox's lifetime to `seconds` from now."""
     try:
-        Sandbox.set_timeout(sandbox_id, seconds, **_cloud_opts(target))
+        Sandbox.set_timeout(sandbox_id, seconds, **cloud_opts(target))
     except TargetError:
         raise
     except Exception as err:
@@ -187,7 +207,7 @@ def extend_sandbox(target: Target, sandbox_id: str, seconds: int) -> None:
 def kill_sandbox(target: Target, sandbox_id: str) -> bool:
     """Kill a cloud sandbox; False if it was already gone."""
     try:
-        return bool(Sandbox.kill(sandbox_id, **_cloud_opts(target)))
+        return bool(Sandbox.kill(sandbox_id, **cloud_opts(target)))
     except TargetError:
         raise
     except Exception as err:
@@ -197,7 +217,7 @@ def kill_sandbox(target: Target, sandbox_id: str) -> bool:
 def sandbox_info(target: Target, sandbox_id: str) -> Any:
     """The SDK's SandboxInfo of a cloud sandbox (template, state, start, end, metadata)."""
     try:
-        return Sandbox.get_info(sandbox_id, **_cloud_opts(target))
+        return Sandbox.get_info(sandbox_id, **cloud_opts(target))
     except TargetError:
         raise
     except Exception as err:
@@ -268,6 +288,42 @@ def close_cloud(target: Target, sandbox_id: str, created: bool, keep: bool) -> s
 # -- opening ------------------------------------------------------------------------
 
 
+def local_runtime(target: Target, prestart: bool = False) -> Any:
+    """A LocalRuntime (not started) for `target`: its cwd, spares and sandbox environment."""
+    from ..runtime.launcher import LocalRuntime
+
+    return LocalRuntime(
+        cwd=target.cwd,
+        spares=target.spares,
+        prestart=prestart,
+        profile=target.profile,
+        python_env=target.python_env,
+    )
+
+
+def check_runtime(url: str) -> None:
+    """TargetError unless a runtime answers at `url` (the SDK itself would only fail later,
+    on the first call, with a message about the network)."""
+    import httpx
+
+    shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url  # the secret stays unsaid
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=10)
+    except httpx.HTTPError as err:
+        raise TargetError(
+            f"Cannot reach the runtime at {shown} ({type(err).__name__}).",
+            "Is `e2b-workbench serve` still running there? Check --url / E2B_SANDBOX_URL.",
+            title="No connection",
+        ) from err
+    if response.status_code == 403:
+        raise TargetError(
+            f"The runtime at {shown} refused the URL (403): its secret path is wrong.",
+            "Copy the whole URL `serve` printed.",
+        )
+    if response.status_code >= 400:
+        raise TargetError(f"The runtime at {shown} answered {response.status_code} to a health check.")
+
+
 @contextlib.contextmanager
 def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
     """A synchronous SDK sandbox for `target`; everything it started is stopped on exit.
@@ -287,12 +343,13 @@ def open_sandbox(target: Target | None = None) -> Iterator[Sandbox]:
             if note:
                 print(f"e2b-workbench: {note}", file=sys.stderr)
         return
-    from ..runtime.launcher import LocalRuntime, RuntimeStartError
+    from ..runtime.launcher import RuntimeStartError
 
     if target.url:
+        check_runtime(target.url)
         yield Sandbox.create(debug=True, sandbox_url=target.url)
         return
-    runtime = LocalRuntime(cwd=target.cwd, spares=target.spares, prestart=False)
+    runtime = local_runtime(target)
     try:
         try:
             url = runtime.start()
@@ -322,12 +379,13 @@ async def open_async_sandbox(target: Target | None = None) -> AsyncIterator[Asyn
             if note:
                 print(f"e2b-workbench: {note}", file=sys.stderr)
         return
-    from ..runtime.launcher import LocalRuntime, RuntimeStartError
+    from ..runtime.launcher import RuntimeStartError
 
     if target.url:
+        await asyncio.to_thread(check_runtime, target.url)
         yield await AsyncSandbox.create(debug=True, sandbox_url=target.url)
         return
-    runtime = LocalRuntime(cwd=target.cwd, spares=target.spares, prestart=False)
+    runtime = local_runtime(target)
     try:
         try:
             url = await asyncio.to_thread(runtime.start)

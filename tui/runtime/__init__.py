@@ -3,7 +3,7 @@
 Headless by design: it never imports Textual, nor `tui.core`. Where things live:
 
 - serve.py      the process: bind, announce the URL, stop cleanly on INT/TERM/HUP
-- server.py     the HTTP routes (E2B's, plus GET /languages)
+- server.py     the HTTP routes (E2B's, plus GET /languages and GET /environment)
 - manager.py    contexts and their kernels; which kernel a run goes to
 - run.py        one request's NDJSON line queue (keepalive, end, cancel)
 - stream.py     one execution's kernel messages -> protocol lines (the state machine)
@@ -14,4 +14,5 @@ Headless by design: it never imports Textual, nor `tui.core`. Where things live:
 - processes.py, guardian.py, folders.py   nothing left behind (processes, keys, sockets)
 - launcher.py   start the runtime as a child process (the app, `run`, the tests)
 - ipython_ext.py, bash_start.py, bashrc.sh   what runs inside the python and bash kernels
+- sandboxenv/   the sandbox's own Python environment: profiles, build, what processes get
 """

@@ -1,7 +1,7 @@
 """The local runtime's extension routes: what it offers beyond E2B's protocol.
 
 All under a context, all POST with a JSON body, all answered in JSON (errors too, as
-`{"error": "..."}`), documented in docs/e2b-protocol.md section 10:
+`{"error": "..."}`), documented in docs/e2b-protocol.md section 11:
 
     /contexts/{id}/complete   completion from the context's kernel   (introspect.py)
     /contexts/{id}/inspect    what the kernel knows about a name     (introspect.py)

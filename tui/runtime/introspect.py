@@ -2,7 +2,7 @@
 
 E2B's code interpreter has no way to ask a kernel what a name could complete to, or what
 it is: the local runtime adds two routes that forward Jupyter's own requests to the
-context's kernel and return its reply (docs/e2b-protocol.md, section 10):
+context's kernel and return its reply (docs/e2b-protocol.md, section 11):
 
     POST /contexts/{id}/complete  {"code": str, "cursor_pos": int}
         -> {"matches": [str], "cursor_start": int, "cursor_end": int, "metadata": {}}

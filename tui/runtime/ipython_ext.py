@@ -2,9 +2,14 @@
 
 It gives results the shapes E2B's own sandbox gives them: `json` for dicts and lists,
 `data` for DataFrames, `chart` next to the `png` of a matplotlib figure, PIL images
-shown as results, plain tracebacks, untruncated sequences, and `input()` that fails
-at once (there is no stdin). Loaded with `--IPKernelApp.extensions=[...]`, so the
-user's namespace stays empty.
+shown as results (`Image.show()`, and `Image.save(path)` as E2B's template does), plain
+tracebacks, untruncated sequences, and `input()` that fails at once (there is no stdin).
+Loaded with `--IPKernelApp.extensions=[...]`, so the user's namespace stays empty.
+
+It runs inside the sandbox's own Python environment, where the workbench is not installed:
+the runtime copies this file there as the module `e2b_workbench_ipython` (sandboxenv.support),
+so it imports nothing from `tui` — only the standard library, IPython, traitlets, and
+(when present) PIL, pandas, matplotlib and e2b_charts.
 """
 
 from __future__ import annotations
@@ -141,6 +146,14 @@ def whole_characters(stream: Any) -> bool:
 def _watch_fd(stream: Any, fid: int) -> None:
     import codecs
     import os
+    import threading
+
+    # ipykernel 6.29 (E2B's pin) ties a thread started on the kernel's thread to the parent
+    # header of that moment (none, at start-up): output would go to no cell. Like ipykernel's
+    # own watcher, this one follows the cell that runs now.
+    me = threading.get_ident()
+    for table in ("_thread_to_parent_header", "_thread_to_parent"):
+        getattr(stream, table, {}).pop(me, None)
 
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     try:
@@ -227,5 +240,28 @@ def load_ipython_extension(ip: Any) -> None:
         from PIL import Image
 
         Image.Image.show = lambda self, *a, **k: display(self)  # type: ignore[method-assign]
+        Image.Image.save = _displaying_save(Image.Image.save, display)  # type: ignore[method-assign]
     except Exception:
         pass
+
+
+def _displaying_save(save: Any, display: Any) -> Any:
+    """`Image.save(path)` that also shows the image as a result, as E2B's template does.
+
+    Only for a path: a save into a file object is how PIL renders the image for display
+    itself (`_repr_png_`), and a failure to show never fails the save.
+    """
+    import functools
+    import os
+
+    @functools.wraps(save)
+    def displaying_save(self: Any, fp: Any, *args: Any, **kwargs: Any) -> Any:
+        result = save(self, fp, *args, **kwargs)
+        if isinstance(fp, (str, bytes, os.PathLike)):
+            try:
+                display(self)
+            except Exception:
+                pass
+        return result
+
+    return displaying_save

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,6 +26,8 @@ from typing import Literal
 
 from tui.common import languages as registry
 from tui.common.languages import UnknownLanguage
+
+from . import sandboxenv
 
 # Canonical names, in the registry's order (kept here for the callers that import it).
 LANGUAGES: tuple[str, ...] = registry.NAMES
@@ -94,6 +96,9 @@ class LanguageSpec:
     init_code: str = ""  # run silently once the kernel is up
     start_timeout: float = 60.0  # a start that takes longer fails (with the kernel's output)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # awaited before each start of the kernel: None when it can start, else why not (the
+    # python kernel waits for the sandbox environment)
+    prepare: Callable[[], Awaitable[str | None]] | None = None
 
 
 def _scripts_dir() -> Path:
@@ -118,17 +123,12 @@ def jjava_dir() -> Path | None:
 
 
 def _python_argv(conn: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "ipykernel_launcher",
-        "-f",
-        conn,
-        "--IPKernelApp.extensions=['tui.runtime.ipython_ext']",
-        "--HistoryManager.enabled=False",
-        "--InteractiveShell.colors=NoColor",
-        "--IPKernelApp.quiet=True",
-    ]
+    # ipykernel of the sandbox's own environment, never the workbench's (sandboxenv)
+    return sandboxenv.active().python_argv(conn)
+
+
+async def _prepare_python() -> str | None:
+    return await sandboxenv.active().prepare()
 
 
 def _deno_argv(conn: str) -> list[str]:
@@ -176,6 +176,7 @@ SPECS: dict[str, LanguageSpec] = {
         "ipykernel",
         _python_argv,
         extra_env={"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+        prepare=_prepare_python,
     ),
     # SIGINT kills deno's kernel: it takes interrupts as control messages only
     "javascript": LanguageSpec("javascript", "deno", _deno_argv, **_DENO),  # type: ignore[arg-type]
@@ -220,9 +221,7 @@ def _r_has_irkernel(r_binary: str) -> bool:
 def check(language: str) -> Availability:
     """Whether `language` can run here; if not, what to install."""
     if language == "python":
-        if _module_present("ipykernel"):
-            return Availability(language, True, f"ipykernel ({sys.executable})")
-        return Availability(language, False, "ipykernel is not installed", f"{PIP} ipykernel")
+        return Availability(language, *sandboxenv.active().availability())
     if language in ("javascript", "typescript"):
         deno = deno_path()
         if deno:
@@ -266,8 +265,9 @@ def _cached_check(language: str) -> Availability:
 
 
 def availability(language: str) -> Availability:
-    """Cached `check`: availability does not change while the runtime runs."""
-    return _cached_check(language)
+    """Cached `check`: availability does not change while the runtime runs (python's does:
+    its sandbox environment gets built, and asking costs a stat)."""
+    return check(language) if language == "python" else _cached_check(language)
 
 
 def available_languages() -> list[str]:
@@ -390,13 +390,19 @@ _JAVA_ENV_MAP = (
 
 
 def _java_env_snippets(env: dict[str, str]) -> tuple[str, str]:
-    """Java cannot set env vars: reach into the JVM's cached environment map instead."""
+    """Java cannot set env vars: reach into the JVM's cached environment map instead. The
+    values are system properties too (`System.getProperty`), which is how E2B's server hands
+    per-run env vars to Java; both are put back after the run."""
     saves = " ".join(f"saved.put({_java_string(k)}, env.get({_java_string(k)}));" for k in env)
     puts = " ".join(f"env.put({_java_string(k)}, {_java_string(v)});" for k, v in env.items())
+    prop_saves = " ".join(f"props.put({_java_string(k)}, System.getProperty({_java_string(k)}));" for k in env)
+    prop_sets = " ".join(f"System.setProperty({_java_string(k)}, {_java_string(v)});" for k, v in env.items())
     apply = (
         f"{{ try {{ {_JAVA_ENV_MAP} java.util.Map<String,String> saved = new java.util.HashMap<>();"
         f' {saves} System.getProperties().put("e2b.savedEnv", saved); {puts} }}'
         ' catch (Exception ex) { System.err.println("env vars could not be set: " + ex); } }'
+        " { java.util.Map<String,String> props = new java.util.HashMap<>();"
+        f' {prop_saves} System.getProperties().put("e2b.savedProps", props); {prop_sets} }}'
     )
     revert = (
         f"{{ try {{ {_JAVA_ENV_MAP}"
@@ -405,6 +411,11 @@ def _java_env_snippets(env: dict[str, str]) -> tuple[str, str]:
         " if (saved != null) for (java.util.Map.Entry<String,String> e : saved.entrySet()) {"
         " if (e.getValue() == null) env.remove(e.getKey()); else env.put(e.getKey(), e.getValue()); }"
         ' } catch (Exception ex) { System.err.println("env vars could not be restored: " + ex); } }'
+        ' { @SuppressWarnings("unchecked") java.util.Map<String,String> props ='
+        ' (java.util.Map<String,String>) System.getProperties().remove("e2b.savedProps");'
+        " if (props != null) for (java.util.Map.Entry<String,String> e : props.entrySet()) {"
+        " if (e.getValue() == null) System.clearProperty(e.getKey());"
+        " else System.setProperty(e.getKey(), e.getValue()); } }"
     )
     return apply, revert
 

@@ -32,8 +32,12 @@ class LocalRuntime:
         prestart: bool = True,
         start_timeout: float = 60.0,
         env: dict[str, str] | None = None,
+        profile: str | None = None,
+        python_env: str | None = None,
     ):
         self.env = env
+        self.profile = profile  # the sandbox environment (None: the runtime's env vars decide)
+        self.python_env = python_env
         self.cwd = cwd
         self.spares = spares
         self.prestart = prestart
@@ -52,6 +56,10 @@ class LocalRuntime:
             argv.append("--no-spares")
         if not self.prestart:
             argv.append("--no-prestart")
+        if self.profile:
+            argv += ["--profile", self.profile]
+        if self.python_env:
+            argv += ["--python-env", self.python_env]
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self.proc = subprocess.Popen(

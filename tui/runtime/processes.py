@@ -120,9 +120,14 @@ def kill_marked(mark: str, prefix: bool = False, rounds: int = 5) -> None:
         kill(found)
 
 
+# children whose exit status their starter reads itself (the sandbox environment's installer,
+# awaited by subprocess.wait on its build thread): never reaped as orphans
+HELD: set[int] = set()
+
+
 def reap_orphans(keep: set[int]) -> None:
     """Collect the exit status of adopted orphans (we are their subreaper), never of `keep`
-    (the kernels, whose status the event loop's child watcher reads)."""
+    (the kernels, whose status the event loop's child watcher reads) nor of HELD."""
     own = os.getpid()
     children: set[int] = set()
     try:
@@ -132,7 +137,7 @@ def reap_orphans(keep: set[int]) -> None:
     for task in tasks:
         with contextlib.suppress(OSError, ValueError):
             children.update(int(p) for p in Path(f"/proc/{own}/task/{task}/children").read_text().split())
-    for pid in children - keep:
+    for pid in children - keep - HELD:
         found = _stat(pid)
         if found is not None and found[1] == "Z":
             with contextlib.suppress(ChildProcessError, OSError):

@@ -22,7 +22,7 @@ from types import FrameType
 
 import uvicorn
 
-from . import folders, processes
+from . import folders, processes, sandboxenv
 from .server import App, bind_socket, new_secret
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -66,8 +66,18 @@ def serve(
     announce: Callable[[str], None] | None = None,
     spares: bool = True,
     prestart: bool = True,
+    profile: str | None = None,
+    python_env: str | None = None,
 ) -> None:
-    """Bind, announce the base URL, serve until SIGINT/SIGTERM, then stop every kernel."""
+    """Bind, announce the base URL, serve until SIGINT/SIGTERM, then stop every kernel.
+
+    Python runs on the sandbox environment of `profile` (or the one at `python_env`; both
+    default to their env vars), built in the background on first use, progress on stderr.
+    """
+    try:
+        sandboxenv.configure(profile, python_env, report=_report)
+    except sandboxenv.UnknownProfile as err:
+        raise SystemExit(f"e2b-workbench: {err}") from None
     try:
         sock = bind_socket(host, port)
     except OSError as err:
@@ -126,6 +136,10 @@ def _print_url(url: str) -> None:
     print(url, flush=True)
 
 
+def _report(text: str) -> None:
+    print(f"e2b-workbench: {text}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -135,6 +149,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cwd", default=None)
     parser.add_argument("--no-spares", action="store_true", help="do not keep warm spare kernels")
     parser.add_argument("--no-prestart", action="store_true", help="start default contexts on first use")
+    sandboxenv.add_arguments(parser)
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.cwd, spares=not args.no_spares, prestart=not args.no_prestart)
+    serve(
+        args.host,
+        args.port,
+        args.cwd,
+        spares=not args.no_spares,
+        prestart=not args.no_prestart,
+        profile=args.profile,
+        python_env=args.python_env,
+    )
     sys.exit(0)

@@ -18,11 +18,12 @@ from typing import Any
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import extensions
+from . import extensions, sandboxenv
 from .envd import Envd
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
+from .status import Sampler, processes
 
 MAX_BODY = 64 * 1024 * 1024
 FORBIDDEN_BODY_READ = 1024 * 1024  # of a request refused for want of the secret
@@ -187,6 +188,7 @@ class App:
         self.runtime: Runtime | None = None
         # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
         self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
+        self._sampler = Sampler()
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
@@ -195,7 +197,9 @@ class App:
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
-                # extensions (docs/e2b-protocol.md section 10): complete, inspect, check, interrupt
+                Route("/environment", _Handlers(self, GET=self._environment)),  # our extension
+                Route("/processes", _Handlers(self, GET=self._processes)),  # our extension (status.py)
+                # extensions (docs/e2b-protocol.md section 11): complete, inspect, check, interrupt
                 *(
                     Route(f"/contexts/{{context_id}}/{what}", _Handlers(self, POST=self._extension))
                     for what in extensions.ROUTES
@@ -217,6 +221,7 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    sandboxenv.active().start()  # built in the background: GET /environment follows it
                     self.runtime = Runtime(
                         self.cwd, workdir=self.workdir, spares=self.spares, owner=self.owner
                     )
@@ -227,6 +232,7 @@ class App:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await sandboxenv.active().stop()
                 await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()
@@ -266,7 +272,7 @@ class App:
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
                     "POST /contexts/ID/restart, DELETE /contexts/ID, POST /contexts/ID/complete|inspect|check|interrupt, "
-                    "GET /health, GET /languages; envd: GET|POST /files, "
+                    "GET /health, GET /languages, GET /environment, GET /processes; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -286,9 +292,17 @@ class App:
     async def _health(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, "OK")
 
+    async def _environment(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: the sandbox's Python environment (building, ready, failed), progress, error."""
+        await _send_json(send, 200, sandboxenv.active().status())
+
     async def _languages(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: every language the workbench knows, and whether this runtime runs it."""
         await _send_json(send, 200, describe())
+
+    async def _processes(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: kernels, commands and terminals with their pids, CPU and memory (status.py)."""
+        await _send_json(send, 200, processes(runtime, self.envd, self._sampler))
 
     async def _list_contexts(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await _send_json(send, 200, runtime.list())

@@ -9,43 +9,58 @@ straight down and back:
                    -> RunFinished             -> RunBook.finish, history, sidebar
 
 Sandboxes (cloud commands, switching) belong to the app's SandboxController; artifacts
-to its ArtifactDialogs. Nothing here blocks the event loop: SDK calls are awaited.
+to its ArtifactDialogs. The sidebar's Files tab, the terminal pane and the quick command
+line each have their controller (`tui.controllers.files`, `.terminal`, `.commands`):
+the screen lays them out, routes their messages and keys, and nothing more. Nothing here
+blocks the event loop: SDK calls are awaited.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import re
 from typing import cast
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TextArea
+from textual.widgets import Footer, Header, Label, TabbedContent, TabPane, TextArea
 
 from ..actions import bindings
 from ..core.buffers import Buffer, BufferSet, context_for, first_buffer
+from ..core.commands import CommandRecord
+from ..core.environment import describe, fetch_environment
 from ..core.errors import WorkbenchError
+from ..core.fanout import FanOut, Lane
 from ..core.history import HistoryEntry
 from ..core.introspect import IntrospectionUnavailable
 from ..core.records import ExecutionRecord
 from ..core.runbook import ContextEntry
 from ..messages import RunFinished, RunUpdated, SessionListener
+from ..widgets.command_block import CommandBlock
 from ..widgets.editor import CodeEditor, EditorPane
+from ..widgets.files import FilesPane
 from ..widgets.output_log import OutputLog, RunBlock
 from ..widgets.search import SearchBar
 from ..widgets.sidebar import ContextSidebar
+from ..widgets.terminal import TerminalView
 from ..workbench import Workbench
 from .choice import ChoiceScreen
+from .cockpit import CockpitScreen
 from .completion import CompletionScreen, InspectScreen
 from .confirm import ConfirmScreen
+from .export import ExportScreen
+from .fanout import FanOutScreen
 from .full_output import FullOutputScreen
 from .history import HistoryChoice, HistoryScreen
 from .new_context import NewContextRequest, NewContextScreen
 from .prompt import PromptScreen
+from .replay import ReplayScreen
 from .tool_call import ToolCallScreen
 
 SAVE_DELAY = 0.5
@@ -81,11 +96,18 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
         with Horizontal(id="body"):
-            yield ContextSidebar(id="sidebar")
+            with TabbedContent(id="side", initial="side-contexts"):
+                with TabPane("Contexts", id="side-contexts"):
+                    yield ContextSidebar(id="sidebar")
+                with TabPane("Files", id="side-files"):
+                    yield FilesPane(id="files")
             with Vertical(id="main"):
                 yield EditorPane(id="editor")
                 yield OutputLog(id="log")
                 yield SearchBar(id="log-search")
+                with Vertical(id="terminal-pane", classes="-hidden"):
+                    yield Label("terminal · Ctrl+] leaves · F10 hides", id="terminal-title", classes="dim")
+                    yield TerminalView(id="terminal")
         yield Footer()
 
     @property
@@ -99,6 +121,14 @@ class MainScreen(Screen[None]):
     @property
     def sidebar(self) -> ContextSidebar:
         return self.query_one(ContextSidebar)
+
+    @property
+    def files_pane(self) -> FilesPane:
+        return self.query_one(FilesPane)
+
+    @property
+    def terminal_view(self) -> TerminalView:
+        return self.query_one(TerminalView)
 
     async def on_mount(self) -> None:
         await self._restore_buffers()
@@ -134,6 +164,29 @@ class MainScreen(Screen[None]):
         note = f"\n{session.languages_note}" if session.languages_note else ""
         self.sidebar.set_status(f"Languages: {languages}{note}")
         self._ensure_default_contexts()
+        if self.query_one("#side", TabbedContent).active == "side-files":
+            self.workbench.files.show()
+        if self.query_one("#terminal-pane").display:
+            self.workbench.terminal.show()
+        if not cloud:  # the runtime may still be building python's environment: say so
+            self.watch_environment(f"Languages: {languages}{note}")
+
+    @work(group="environment", exclusive=True, exit_on_error=False)
+    async def watch_environment(self, status: str) -> None:
+        """Show the sandbox environment's build under the status until it is ready (or failed)."""
+        app = self.workbench
+        session = app.session
+        while session is app.session and not app.quitting:
+            found = await fetch_environment(session.url)
+            if found is None or not found.building:
+                if found is not None and found.failed:
+                    self.sidebar.set_status(f"{status}\n[b red]{escape(describe(found))}[/]")
+                    app.notify(describe(found), title="Sandbox environment", severity="error", timeout=30)
+                else:
+                    self.sidebar.set_status(status)
+                return
+            self.sidebar.set_status(f"{status}\n[b]{escape(describe(found))}[/]")
+            await asyncio.sleep(0.5)
 
     def _session_failed(self, err: WorkbenchError) -> None:
         app = self.workbench
@@ -156,6 +209,7 @@ class MainScreen(Screen[None]):
     def session_closed(self, status: str) -> None:
         """The session went away (killed, or being replaced): nothing runs until a new one opens."""
         self.ready = False
+        self.workbench.files.session_closed()
         self.sidebar.set_status(status)
         self.show_contexts()
 
@@ -317,7 +371,7 @@ class MainScreen(Screen[None]):
     def _buffer_changed(self, _event: TextArea.Changed) -> None:
         self.schedule_save()
 
-    @on(TabbedContent.TabActivated)
+    @on(TabbedContent.TabActivated, "#editor-tabs")
     def _tab_changed(self, _event: TabbedContent.TabActivated) -> None:
         self.show_contexts()
         self.schedule_save()
@@ -363,7 +417,6 @@ class MainScreen(Screen[None]):
 
     def run_code(self, code: str, editor: CodeEditor | None = None) -> ExecutionRecord | None:
         """Run `code` in the current buffer's context; the record, or None when nothing could start."""
-        app = self.workbench
         if not code.strip():
             self.notify("Nothing to run: the buffer is empty.", severity="warning")
             return None
@@ -373,7 +426,16 @@ class MainScreen(Screen[None]):
         entry = self.current_context()
         if entry is None:
             return self._start_then_run(code, editor)
+        record = self.run_in(code, entry)
+        if editor is not None:
+            self._recall.pop(id(editor), None)
+        return record
+
+    def run_in(self, code: str, entry: ContextEntry) -> ExecutionRecord:
+        """Run `code` in `entry`: the log shows it, history records it; its record."""
+        app = self.workbench
         record = app.runbook.begin(code, entry, app.session.output_dir)
+        app.files.run_started()
         self.log_view.add_run(record)
         try:
             app.runbook.attach(record, app.session.run(record, self.listener, app.config.run_timeout))
@@ -381,8 +443,6 @@ class MainScreen(Screen[None]):
             app.runbook.fail(record, str(app.session.explain(err)))
             self._finished(record)
         self.show_contexts()
-        if editor is not None:
-            self._recall.pop(id(editor), None)
         return record
 
     def _start_then_run(self, code: str, editor: CodeEditor | None) -> None:
@@ -410,8 +470,13 @@ class MainScreen(Screen[None]):
         self.log_view.update_run(message.seq)
 
     def on_run_finished(self, message: RunFinished) -> None:
-        self.workbench.runbook.finish(message.record)
-        self._finished(message.record)
+        record = message.record
+        self.workbench.files.run_finished(record.started_at)
+        if isinstance(record, CommandRecord):
+            self.workbench.commands.finished(record)
+            return
+        self.workbench.runbook.finish(record)
+        self._finished(record)
 
     def _finished(self, record: ExecutionRecord) -> None:
         app = self.workbench
@@ -446,9 +511,18 @@ class MainScreen(Screen[None]):
         kernel stopped it, or ignored the interrupt and was restarted); where the runtime
         has no interrupt route (E2B cloud), dropping the request is the interrupt."""
         app = self.workbench
+        focused = self.focused
+        if isinstance(focused, CommandBlock) and focused.record.running:
+            app.commands.interrupt(focused.record)
+            self.notify("Stopping the command…")
+            return
         entry = self._target_context()
         runbook = app.runbook
         running = runbook.running(entry.id if entry else None)
+        if not running and self.workbench.commands.running():
+            count = self.workbench.commands.interrupt()
+            self.notify(f"Stopping {count} command{'s' if count != 1 else ''}…")
+            return
         if not running:
             self.notify("Nothing is running in this context.")
             return
@@ -510,7 +584,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(FullOutputScreen(message.record, message.forms))
 
     def action_search(self) -> None:
-        """Search the log (Ctrl+F): every block's output, results and errors."""
+        """Search the log (Ctrl+F or / on a block): every block's output, results and errors."""
         self.query_one("#log-search", SearchBar).open()
 
     def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
@@ -896,7 +970,7 @@ class MainScreen(Screen[None]):
     # -- panes ------------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
-        self._sidebar_choice = self.sidebar.has_class("-hidden")
+        self._sidebar_choice = self.query_one("#side").has_class("-hidden")
         self._show_sidebar()
 
     def on_resize(self, event) -> None:  # noqa: ANN001 - events.Resize
@@ -906,10 +980,13 @@ class MainScreen(Screen[None]):
 
     def _show_sidebar(self) -> None:
         shown = self._sidebar_choice if self._sidebar_choice is not None else not self._narrow
-        self.sidebar.set_class(not shown, "-hidden")
+        self.query_one("#side").set_class(not shown, "-hidden")
 
     def action_cycle_focus(self) -> None:
-        order = [self.sidebar.list_view, self.editor_pane.current(), self.log_view]
+        side = self.query_one("#side", TabbedContent)
+        first = self.files_pane.tree if side.active == "side-files" else self.sidebar.list_view
+        terminal = self.query_one("#terminal-pane")
+        order = [first, self.editor_pane.current(), self.terminal_view if terminal.display else self.log_view]
         panes = [p for p in order if p is not None and all(w.display for w in p.ancestors_with_self)]
         focused = self.focused
         current = 0
@@ -918,7 +995,7 @@ class MainScreen(Screen[None]):
                 current = i
                 break
         target = panes[(current + 1) % len(panes)]
-        if target is self.log_view:
+        if target is self.log_view and self.log_view.display:
             block = self.log_view.focused_block()
             (block or self.log_view).focus()
         else:
@@ -932,6 +1009,70 @@ class MainScreen(Screen[None]):
         if focused is not None:
             self.maximize(focused)
 
+    # -- keep and compare: export, replay, fan-out (their screens do the work) ------------
+
+    def action_export(self) -> None:
+        app = self.workbench
+        self.app.push_screen(ExportScreen(list(app.runbook.records.values()), app.history))
+
+    def action_replay(self) -> None:
+        app = self.workbench
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        records = list(app.runbook.records.values())
+        self.app.push_screen(ReplayScreen(app.session, app.config, records, app.history))
+
+    def action_fan_out(self) -> None:
+        """Run the buffer (or its selection) in every context marked in the sidebar."""
+        marked = [c for c in self.workbench.runbook.live_contexts() if c.marked]
+        if len(marked) < 2:
+            self.notify(
+                "Mark two or more contexts in the sidebar (Space on each), then Alt+F. "
+                "\"Fan out to another sandbox\" (command palette) compares this one with another sandbox.",
+                title="Fan out",
+                timeout=8,
+            )
+            return
+        self._fan_out(marked, [])
+
+    def action_fan_out_sandbox(self) -> None:
+        """Run the buffer here (or in the marked contexts) and in a fresh local or cloud sandbox."""
+        from ..core.target import api_key, make_target
+
+        choices = [("l", "A fresh local runtime")]
+        if api_key():
+            choices.append(("c", "A fresh E2B cloud sandbox"))
+
+        def chosen(key: str | None) -> None:
+            if not key:
+                return
+            mode = "cloud" if key == "c" else "local"
+            current = self.current_context()
+            lanes = [c for c in self.workbench.runbook.live_contexts() if c.marked] or ([current] if current else [])
+            target = make_target(mode, self.workbench.config)
+            self._fan_out(lanes, [(f"{'E2B cloud' if mode == 'cloud' else 'fresh local runtime'}", target)])
+
+        self.app.push_screen(ChoiceScreen("Run the buffer here and in…", choices), chosen)
+
+    def _fan_out(self, entries: list[ContextEntry], others: list) -> None:
+        editor = self.editor_pane.current()
+        if editor is None or not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        code = editor.code_to_run()
+        if not code.strip():
+            self.notify("Nothing to run: the buffer is empty.", severity="warning")
+            return
+        language = entries[0].language if entries else editor.buffer.language
+        fanout = FanOut(code, language, [Lane(e.label, self.run_in(code, e)) for e in entries])
+        extra = []
+        for label, target in others:
+            lane = Lane(f"{label} · {language}", note="opening the sandbox…")
+            fanout.lanes.append(lane)
+            extra.append((lane, target))
+        self.app.push_screen(FanOutScreen(fanout, extra, self.workbench.config.run_timeout))
+
     def action_tool_call(self) -> None:
         """Try a tool call: paste it, run it on this session's sandbox, see the result JSON."""
         app = self.workbench
@@ -939,6 +1080,101 @@ class MainScreen(Screen[None]):
             self.notify("The runtime is not running yet.", severity="warning")
             return
         self.app.push_screen(ToolCallScreen(app.session, app.session.languages, app.config.run_timeout))
+
+    # -- files, terminal, commands, cockpit (their controllers do the work) ----------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A pane that takes every key (the terminal) keeps the screen's keys for itself; on a
+        block in the log, Ctrl+F is the log's search, not the Files pane."""
+        if action == "files" and isinstance(self.focused, RunBlock):
+            return False
+        return not getattr(self.focused, "captures_keys", False)
+
+    def action_files(self) -> None:
+        """Show the Files tab (and the sidebar); from the Files tab, back to the contexts."""
+        side = self.query_one("#side", TabbedContent)
+        side.remove_class("-hidden")
+        self._sidebar_choice = True  # asked for: it stays, narrow terminal or not
+        if side.active == "side-files" and self.files_pane.has_focus_within:
+            side.active = "side-contexts"
+            self.sidebar.list_view.focus()
+            return
+        side.active = "side-files"
+        self.workbench.files.show()
+        self.files_pane.tree.focus()
+
+    @on(TabbedContent.TabActivated, "#side")
+    def _side_tab(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        if event.pane.id == "side-files":
+            self.workbench.files.show()
+
+    def on_files_pane_request(self, message: FilesPane.Request) -> None:
+        self.workbench.files.request(message.action, message.entry)
+
+    def on_files_pane_changed(self, message: FilesPane.Changed) -> None:
+        self.workbench.files.changed(message.folder)
+
+    def insert_text(self, text: str) -> None:
+        """Put `text` (a file's path) at the cursor of the current buffer."""
+        editor = self.editor_pane.current()
+        if editor is None:
+            return
+        editor.insert(text)
+        editor.focus()
+
+    def action_upload(self) -> None:
+        """Upload into the Files pane's highlighted folder (the home until the pane was used)."""
+        if not self.files_pane.loaded:
+            self.action_files()
+            self.notify("The Files pane is loading: choose where to upload, then press u.")
+            return
+        folder = self.files_pane.folder_here()
+        if folder is not None:
+            self.workbench.files.request("upload", folder)
+
+    def action_terminal(self) -> None:
+        """Show the terminal in the log's place (starting its shell), or hide it again."""
+        pane = self.query_one("#terminal-pane")
+        showing = pane.has_class("-hidden")
+        pane.set_class(not showing, "-hidden")
+        self.log_view.display = not showing
+        if showing:
+            self.terminal_view.focus()
+            self.workbench.terminal.show()
+        else:
+            editor = self.editor_pane.current()
+            if editor is not None:
+                editor.focus()
+
+    def on_terminal_view_input(self, message: TerminalView.Input) -> None:
+        self.workbench.terminal.typed(message.data)
+
+    def on_terminal_view_resized(self, message: TerminalView.Resized) -> None:
+        self.workbench.terminal.resize(message.rows, message.cols)
+
+    def on_terminal_view_leave(self, _message: TerminalView.Leave) -> None:
+        editor = self.editor_pane.current()
+        if editor is not None:
+            editor.focus()
+
+    def action_copy_terminal(self) -> None:
+        self.workbench.terminal.copy()
+
+    def action_quick_command(self) -> None:
+        if not self.ready:
+            self.notify("The sandbox is not open yet.", severity="warning")
+            return
+        self.workbench.commands.ask()
+
+    def action_cockpit(self) -> None:
+        self.app.push_screen(CockpitScreen())
+
+    def action_set_sandbox_timeout(self) -> None:
+        self.workbench.sandboxes.set_sandbox_timeout()
+
+    def action_pause_sandbox(self) -> None:
+        self.workbench.sandboxes.pause_sandbox()
 
     # -- sandboxes (the app's controller does the work) --------------------------------
 

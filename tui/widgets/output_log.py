@@ -336,8 +336,9 @@ class OutputLog(VerticalScroll):
         super().__init__(**kwargs)
         self.blocks: dict[int, RunBlock] = {}
 
-    def add_run(self, record: ExecutionRecord) -> RunBlock:
-        block = RunBlock(record)
+    def add_run(self, record: ExecutionRecord, block: RunBlock | None = None) -> RunBlock:
+        """Show `record` as a new block (`block`: a RunBlock of another kind, e.g. a command's)."""
+        block = block or RunBlock(record)
         self.blocks[record.seq] = block
         self.mount(block)
         while len(self.blocks) > self.MAX_BLOCKS:

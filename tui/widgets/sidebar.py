@@ -30,6 +30,8 @@ def short_path(path: str, width: int = 28) -> str:
 def context_text(info: ContextEntry) -> Text:
     state = info.state
     text = Text()
+    if info.marked:
+        text.append("✚ ", style="bold magenta")  # marked for a fan-out
     text.append(f"{STATE_MARK.get(state, '?')} ", style=STATE_STYLE.get(state, ""))
     text.append(info.language, style="bold")
     if state != "starting":
@@ -135,6 +137,13 @@ class ContextSidebar(Vertical):
 
     def set_status(self, text: str | Text) -> None:
         self.query_one("#sidebar-status", Static).update(text)
+
+    def action_mark(self) -> None:
+        """Mark (or unmark) the highlighted context for a fan-out."""
+        item = self.list_view.highlighted_child
+        if isinstance(item, ContextItem) and not item.info.placeholder:
+            item.info.marked = not item.info.marked
+            item.refresh_info()
 
     def action_select_cursor(self) -> None:
         self.list_view.action_select_cursor()

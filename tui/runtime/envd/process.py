@@ -22,7 +22,8 @@ As on E2B, the stream's deadline (the SDK's `timeout`, sent as `connect-timeout-
 process itself: when it passes, the stream ends with DEADLINE_EXCEEDED (the SDK's
 `TimeoutException`) and the session is killed; a client that disconnects early leaves the
 process running (`connect` finds it again). The default directory is the sandbox user's home,
-the runtime's workspace; the environment is the runtime's, plus `envs`. Output is relayed as it
+the runtime's workspace; the environment is the runtime's with the sandbox's Python environment
+first on PATH (sandboxenv), plus `envs`. Output is relayed as it
 comes; a listener that reads slowly slows the process like a full pipe would, and one that
 leaves stops receiving at once.
 """
@@ -47,6 +48,7 @@ from connectrpc.request import RequestContext
 from e2b.envd.process import process_pb as pb
 from protobuf import Oneof
 
+from .. import sandboxenv
 from ..processes import OWNER_ENV, die_with_parent
 from .errors import failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
@@ -364,6 +366,7 @@ class ProcessTable:
         # the runtime's environment, less its own settings (an E2B API key never reaches
         # sandbox code) and pytest's marker, as for kernels
         env = {k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"}
+        env = sandboxenv.active().process_env(env)  # the sandbox's python first on PATH
         env.update(config.envs)
         if self.owner:
             env[OWNER_ENV] = f"{self.owner}envd"
