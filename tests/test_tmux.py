@@ -288,7 +288,9 @@ def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_
     downloads.mkdir()
     exit_file = tmp_path / "exit"
     command = (
-        f"env E2B_WORKBENCH_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} -m tui --local"
+        # (without the COLUMNS=80 tmux puts in its environment: the app measures the pane)
+        f"env -u COLUMNS -u LINES E2B_WORKBENCH_HOME={shlex.quote(str(home))} "
+        f"{shlex.quote(sys.executable)} -m tui --local"
         f"; echo EXIT=$? > {shlex.quote(str(exit_file))}"
     )
     code = (
