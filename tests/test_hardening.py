@@ -539,7 +539,7 @@ def _start_with_strays(tmp_path: Path) -> tuple[LocalRuntime, set[int], Path]:
         )
     ).split()
     pids = {int(strays[0]), int(strays[1])}
-    folder = connection_of(int(strays[2]))[0].parent
+    folder = connection_of(int(strays[2]))[0].parent.parent  # the runtime's private folder (the kernel's is in it)
     if Path("/usr/bin/setsid").exists():
         needs("bash")
         sh = sandbox.create_code_context(language="bash")

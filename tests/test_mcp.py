@@ -20,9 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def server_params(tmp_path: Path) -> StdioServerParameters:
+    # unisolated, so that its cwd is tmp_path itself (test_isolation.py covers mcp's default)
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "tui", "mcp", "--local", "--output-dir", str(tmp_path / "out"), "--cwd", str(tmp_path)],
+        args=[
+            "-m", "tui", "mcp", "--local", "--no-isolate", "--output-dir", str(tmp_path / "out"), "--cwd", str(tmp_path)
+        ],  # fmt: skip
         env={"E2B_WORKBENCH_HOME": str(tmp_path / "home"), **SANDBOX_ENV_VARS},
         cwd=str(REPO),
     )

@@ -105,6 +105,7 @@ def freeze(app: WorkbenchApp, cwd: str = "~/project") -> None:
         editor.refresh()
     main.sidebar.set_status("Languages: python, javascript, typescript, r, java, bash")
     app.session.url = "http://127.0.0.1:49999/frozen"  # the header is built from it on every tick
+    app.session.sandbox_info = None  # and whether it is isolated, which is the test runtime's
     app.refresh_header()
     renamed = {}
     for n, entry in enumerate(app.runbook.live_contexts(), start=1):

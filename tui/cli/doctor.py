@@ -32,6 +32,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         print("\nEvery language is available.")
     _sandbox_environment()
+    _isolation()
     if args.run:
         return _hello_worlds([lang for lang in LANGUAGES if availability(lang).available])
     return 0
@@ -61,6 +62,19 @@ def _sandbox_environment() -> None:
         print(f"  it is built on first use, or now with: e2b-workbench env create --profile {name}")
     else:
         print(f"  missing {spec.path} has no bin/python")
+
+
+def _isolation() -> None:
+    """Whether the local runtime can isolate code here (bubblewrap present and working: it is
+    run once, since some kernels and containers forbid the user namespaces it needs)."""
+    from ..runtime.isolation import bwrap
+
+    problem = bwrap.problem()
+    if problem is None:
+        print(f"\nIsolation: ok ({bwrap.version()}; serve --isolate, and tool call / mcp by default)")
+    else:
+        print(f"\nIsolation: not available: {problem}.")
+        print("  tool call and mcp refuse to run (they isolate by default) unless --no-isolate.")
 
 
 def _hello_worlds(names: list[str]) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from .tool import add_run_arguments, tool_limits
+from .process import EXIT_USAGE, say
+from .tool import add_run_arguments, isolation_refusal, tool_limits
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -15,8 +16,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Serve run_code and context management to an agent client over stdio."""
+    """Serve run_code and context management to an agent client over stdio; refused (exit 2)
+    when the isolation its model-written code runs in by default cannot be had here."""
     from ..core.mcp import serve_stdio
     from ..core.target import target_from_args
 
-    return serve_stdio(target_from_args(args), tool_limits(args))
+    target = target_from_args(args, isolate_default=True)
+    refusal = isolation_refusal(target)
+    if refusal:
+        say(refusal)
+        return EXIT_USAGE
+    return serve_stdio(target, tool_limits(args))

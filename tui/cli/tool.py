@@ -135,6 +135,26 @@ def tool_limits(args: argparse.Namespace) -> ToolLimits:
     )
 
 
+def isolation_refusal(target: Any) -> str:
+    """Why code cannot run where `target` says (isolation asked for and not to be had), or ''.
+    A runtime already running (`--url`, E2B_SANDBOX_URL) must say it is isolated itself."""
+    from ..core.target import IsolationUnavailable, isolation_problem, runtime_isolated
+
+    if target.cloud or not target.isolate:
+        return ""
+    if target.url:
+        if runtime_isolated(target.url):
+            return ""
+        shown = target.url.rsplit("/", 1)[0] + "/…"  # the secret stays unsaid
+        return (
+            f"the runtime at {shown} is not isolated, and isolation was asked for (the default for "
+            "code a model wrote). Start it with `e2b-workbench serve --isolate`, leave out --url "
+            "(and E2B_SANDBOX_URL) to start an isolated one, or run without isolation with --no-isolate."
+        )
+    problem = isolation_problem()
+    return str(IsolationUnavailable(problem)) if problem else ""
+
+
 def _read_stdin_text() -> str:
     """stdin as text: UTF-8 (a byte-order mark is dropped); ToolInputError if it is not."""
     from ..core.tool import ToolInputError
@@ -164,11 +184,16 @@ def main(args: argparse.Namespace) -> int:
         tool_reply,
     )
 
-    target = target_from_args(args)
+    # code a model wrote: isolated by default, and never run unisolated unless --no-isolate says so
+    target = target_from_args(args, isolate_default=True)
     languages = languages_for(target.mode)
     tool_name = args.name or TOOL_NAME
     if args.tool_command == "schema":
         return print_json(tool_definition(args.format, languages, tool_name))
+    refusal = isolation_refusal(target)
+    if refusal:
+        say(refusal)
+        return EXIT_USAGE
     try:
         text = _read_stdin_text()
         if args.from_markdown:  # a reply: its tool calls if it is JSON that holds some, else its blocks

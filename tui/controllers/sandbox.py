@@ -45,14 +45,15 @@ class SandboxController:
     # -- header ---------------------------------------------------------------------
 
     def header_text(self, ready: bool) -> str:
-        """`local · http://127.0.0.1:PORT/…` or `cloud · ID · 4:59 left`."""
+        """`local · http://127.0.0.1:PORT/… · isolated` (or `not isolated`) or `cloud · ID · 4:59 left`."""
         session = self.workbench.session
         if session.start_error:
             return "cloud · no sandbox" if session.mode == "cloud" else "local · runtime not running"
         if session.mode != "cloud":
             url = session.url
             shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url
-            return f"local · {shown}" if ready else "local · starting the runtime…"
+            tag = {None: "", True: " · isolated", False: " · not isolated"}[session.isolated]  # GET /sandbox
+            return f"local · {shown}{tag}" if ready else "local · starting the runtime…"
         if not session.sandbox_id:
             target = session.target
             what = f"connecting to {target.sandbox_id}" if target.sandbox_id else "creating a sandbox"
@@ -104,7 +105,15 @@ class SandboxController:
     def switch_local(self) -> None:
         base = self.workbench.session.target
         self.switch(
-            make_target("local", self.workbench.config, cwd=base.cwd, spares=True),
+            make_target(
+                "local",
+                self.workbench.config,
+                cwd=base.cwd,
+                spares=True,
+                isolate=base.isolate,
+                network=base.network,
+                ephemeral=base.ephemeral,
+            ),
             "Starting the local runtime",
         )
 

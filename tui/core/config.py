@@ -5,6 +5,7 @@ run_timeout = 0              # seconds per run, 0 = no limit
 prestart = ["python"]        # contexts started with the app (and those of open buffers)
 theme = "textual-dark"
 graphics = "auto"            # image previews: auto, kitty, sixel, halfblock
+isolate = true               # local: code runs inside a bubblewrap sandbox (unset: only tool call and mcp)
 template = "code-interpreter-v1"   # cloud: the sandbox template
 sandbox_timeout = 300        # cloud: seconds a sandbox lives without a keep-alive
 domain = "e2b.app"           # cloud: the E2B domain
@@ -22,9 +23,10 @@ PIP_INDEX_URL = "https://example.org/simple"
 run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
 
-Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _PRESTART ("python,r"), _THEME, _GRAPHICS, _TEMPLATE,
-_SANDBOX_TIMEOUT, _DOMAIN, _SANDBOX_PROFILE, _PYTHON_ENV, _OUTPUT_CACHE_MB, _METADATA ("k=v,k=v"), _ENVS ("K=v,K2=v")
-and _KEYMAP ("id=keys;id=keys").
+Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _PRESTART ("python,r"), _THEME, _GRAPHICS, _ISOLATE,
+_TEMPLATE, _SANDBOX_TIMEOUT, _DOMAIN, _SANDBOX_PROFILE, _PYTHON_ENV, _OUTPUT_CACHE_MB,
+_METADATA ("k=v,k=v"),
+_ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
 The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
 
@@ -62,6 +64,8 @@ class Config:
     metadata: dict[str, str] = field(default_factory=dict)
     envs: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
+    # local: inside a bubblewrap sandbox; None (unset): the command decides (tool call and mcp do)
+    isolate: bool | None = None
     path: Path | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -106,6 +110,17 @@ def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError
     return value.strip()
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError
 
 
 def _graphics(value: Any) -> str:
@@ -161,6 +176,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "metadata": (_table(","), "a table, or key=value pairs separated by commas"),
     "envs": (_table(","), "a table, or NAME=value pairs separated by commas"),
     "keymap": (_table(";"), "a table of binding id = keys, or id=keys pairs separated by ';'"),
+    "isolate": (_boolean, "true or false"),
 }
 
 

@@ -27,6 +27,34 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--keep", action="store_true", help="cloud: leave the sandbox running on exit and print its id"
     )
+    add_isolation_arguments(group)
+
+
+def add_isolation_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--isolate` / `--no-isolate` (None when neither is given: the config or the command decides),
+    and the isolated sandbox's network and workspace."""
+    isolate = parser.add_mutually_exclusive_group() if isinstance(parser, argparse._ArgumentGroup) else parser
+    isolate.add_argument(
+        "--isolate",
+        dest="isolate",
+        action="store_true",
+        default=None,
+        help="local: run the code inside a bubblewrap sandbox (needs bubblewrap; see README, Isolation)",
+    )
+    isolate.add_argument(
+        "--no-isolate",
+        dest="isolate",
+        action="store_false",
+        help="local: run the code unsandboxed, as you (tool call and mcp isolate by default)",
+    )
+    parser.add_argument(
+        "--network", action="store_true", help="local, isolated: give the sandbox this machine's network"
+    )
+    parser.add_argument(
+        "--ephemeral",
+        action="store_true",
+        help="local, isolated: a new empty workspace at /home/user, removed at the end",
+    )
 
 
 def add_cloud_settings(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -71,5 +99,6 @@ def config_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "theme",
         "graphics",
         "keymap",
+        "isolate",
     )
     return {name: getattr(args, name, None) for name in names}

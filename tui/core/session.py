@@ -77,6 +77,8 @@ class Session:
         self.start_error = ""  # why open() failed, as shown to the person
         self.languages: list[str] = list(registry.NAMES)
         self.languages_note = ""  # why the list is a guess (the sandbox did not say)
+        # local: what its GET /sandbox says (isolated, network, home, limits); None: not said
+        self.sandbox_info: dict[str, Any] | None = None
         self.output_dir = private_dir(paths.cache_dir() / "runs" / f"{int(time.time())}-{id(self):x}")
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="e2b-session", daemon=True)
@@ -155,12 +157,21 @@ class Session:
             self.url = await self._on_session_thread(self._start_runtime())
         self.sandbox = await self._on_session_thread(AsyncSandbox.create(debug=True, sandbox_url=self.url))
         self.languages, self.languages_note = await self._on_session_thread(_runtime_languages(self.url))
+        self.sandbox_info = await self._on_session_thread(_runtime_sandbox(self.url))
+
+    @property
+    def isolated(self) -> bool | None:
+        """Local: whether the sandbox is isolated (None: the runtime does not say)."""
+        if self.sandbox_info is None:
+            return None
+        return bool(self.sandbox_info.get("isolated"))
 
     async def _start_runtime(self) -> str:
         """Start the local runtime from the session thread, which lives as long as the session:
         the runtime is told to die with the thread that started it (PR_SET_PDEATHSIG is per
         thread), so a short-lived worker thread must not start it."""
-        # no default contexts: the app starts the ones it needs (see the `prestart` setting)
+        # no default contexts: the app starts the ones it needs (see the `prestart` setting);
+        # isolated when the target says so, and then never without it (IsolationUnavailable)
         self.runtime = local_runtime(self.target, prestart=False)
         try:
             return self.runtime.start()  # blocks this thread's loop: nothing else runs on it yet
@@ -459,3 +470,17 @@ async def _runtime_languages(url: str) -> tuple[list[str], str]:
     except (ValueError, KeyError, TypeError, AttributeError):
         return list(registry.NAMES), "The runtime's list of languages was unreadable: all six are offered."
     return [n for n in registry.NAMES if n in names], ""
+
+
+async def _runtime_sandbox(url: str) -> dict[str, Any] | None:
+    """What the runtime at `url` says of its sandbox (GET /sandbox: isolated, network, home,
+    limits), or None when it has no such route."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(f"{url.rstrip('/')}/sandbox")
+    if response.status_code != 200:
+        return None
+    try:
+        found = response.json()
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None

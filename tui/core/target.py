@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 from e2b_code_interpreter import AsyncSandbox, Sandbox
 
+from . import paths
 from .config import Config, load_config
 from .errors import NoApiKey, TargetError, explain
 from .flags import add_target_arguments, config_overrides  # noqa: F401  (re-exported)
@@ -47,6 +50,10 @@ class Target:
     api_timeout: float | None = None  # cloud: seconds per call to E2B's API (None: the SDK's 60)
     profile: str | None = None  # local: the sandbox environment's profile (None: the runtime's default)
     python_env: str | None = None  # local: an existing Python environment used as it is
+    isolate: bool = False  # local: inside a bubblewrap sandbox (never silently without one)
+    network: bool = False  # local, isolated: this machine's network (default: none)
+    ephemeral: bool = False  # local, isolated: a new workspace removed at the end (kept otherwise)
+    keep_workspace: bool = True  # local, isolated, no cwd: a kept folder per sandbox (else ephemeral)
 
     @property
     def cloud(self) -> bool:
@@ -69,11 +76,16 @@ def debug_sandbox_url() -> str | None:
     return None
 
 
-def target_from_args(args: argparse.Namespace, config: Config | None = None) -> Target:
+def target_from_args(
+    args: argparse.Namespace, config: Config | None = None, *, isolate_default: bool = False
+) -> Target:
     """A Target from flags over env vars over the config file; cloud needs E2B_API_KEY.
 
     A runtime URL (`--url`, or E2B_SANDBOX_URL with E2B_DEBUG=true as the SDK reads them)
-    means local, unless --cloud or --sandbox-id say otherwise.
+    means local, unless --cloud or --sandbox-id say otherwise. Local code is isolated when
+    `--isolate` says so, else when the `isolate` setting does, else when the command isolates
+    by default (`isolate_default`: tool call and mcp, whose code a model wrote); `--no-isolate`
+    opts out.
     """
     config = config or load_config(overrides=config_overrides(args))
     wants_cloud = bool(getattr(args, "cloud", False) or getattr(args, "sandbox_id", None))
@@ -85,6 +97,7 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
         mode = "cloud"
     else:
         mode = "local"
+    isolate = config.isolate if config.isolate is not None else isolate_default
     return make_target(
         mode,
         config,
@@ -92,6 +105,10 @@ def target_from_args(args: argparse.Namespace, config: Config | None = None) -> 
         url=url if mode == "local" else None,
         sandbox_id=getattr(args, "sandbox_id", None),
         keep=bool(getattr(args, "keep", False)),
+        isolate=isolate,
+        network=bool(getattr(args, "network", False)),
+        ephemeral=bool(getattr(args, "ephemeral", False)),
+        keep_workspace=not isolate_default,
     )
 
 
@@ -104,6 +121,10 @@ def make_target(
     sandbox_id: str | None = None,
     keep: bool = False,
     spares: bool = False,
+    isolate: bool = False,
+    network: bool = False,
+    ephemeral: bool = False,
+    keep_workspace: bool = True,
 ) -> Target:
     """The one place a Target is built: where code runs, with the cloud settings of `config`."""
     return Target(
@@ -118,6 +139,10 @@ def make_target(
         envs=dict(config.envs),
         domain=config.domain,
         keep=keep,
+        isolate=isolate,
+        network=network,
+        ephemeral=ephemeral,
+        keep_workspace=keep_workspace,
         profile=config.sandbox_profile,
         python_env=config.python_env,
     )
@@ -285,20 +310,79 @@ def close_cloud(target: Target, sandbox_id: str, created: bool, keep: bool) -> s
     return ""
 
 
-# -- opening ------------------------------------------------------------------------
+# -- local runtime ------------------------------------------------------------------
+
+
+class IsolationUnavailable(TargetError):
+    """Isolation was asked for (or is the default) and cannot be had here: never run without it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"Isolation is not available: {problem}.",
+            "Install bubblewrap (apt-get install -y bubblewrap), or run without isolation with "
+            "--no-isolate (the code then runs as you, on this machine, with your files and network).",
+            title="No isolation",
+        )
+
+
+def isolation_problem() -> str | None:
+    """None when the local runtime can isolate here, else why not (with the install command)."""
+    from ..runtime.isolation import bwrap
+
+    return bwrap.problem()
+
+
+def isolation_for(target: Target) -> Any:
+    """The isolated sandbox `target` asks for (an `Isolation`); IsolationUnavailable when bubblewrap
+    cannot make one here, TargetError for a workspace that would show the user's home.
+
+    The workspace (/home/user inside) is `target.cwd`, or a new folder: kept under the data
+    dir (`sandboxes/`), or temporary and removed at the end (`ephemeral`, or a command that
+    does not keep them).
+    """
+    from ..runtime.isolation.settings import Isolation, WorkspaceRefused, check_workspace
+
+    problem = isolation_problem()
+    if problem:
+        raise IsolationUnavailable(problem)
+    if target.cwd and target.ephemeral:  # it would remove your folder at the end
+        raise TargetError(
+            "--ephemeral makes a new, temporary workspace: it cannot be combined with --cwd.",
+            "Leave out one of them.",
+            title="Workspace",
+        )
+    ephemeral = target.ephemeral or (not target.cwd and not target.keep_workspace)
+    if target.cwd:
+        try:
+            workspace = check_workspace(target.cwd)
+        except WorkspaceRefused as err:
+            raise TargetError(str(err), title="Workspace") from None
+    elif ephemeral:
+        workspace = tempfile.mkdtemp(prefix="e2b-sandbox-home-")
+    else:
+        folder = paths.ensure(paths.data_dir() / "sandboxes")
+        workspace = str(folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}")
+        os.mkdir(workspace, 0o700)
+    return Isolation(workspace=workspace, ephemeral=ephemeral, network=target.network)
 
 
 def local_runtime(target: Target, prestart: bool = False) -> Any:
-    """A LocalRuntime (not started) for `target`: its cwd, spares and sandbox environment."""
+    """A LocalRuntime (not started) for `target`: its cwd, spares, sandbox environment and
+    isolation (IsolationUnavailable when it asks for isolation that cannot be had here)."""
     from ..runtime.launcher import LocalRuntime
 
+    isolation = isolation_for(target) if target.isolate else None
     return LocalRuntime(
         cwd=target.cwd,
         spares=target.spares,
         prestart=prestart,
         profile=target.profile,
         python_env=target.python_env,
+        isolation=isolation,
     )
+
+
+# -- opening ------------------------------------------------------------------------
 
 
 def check_runtime(url: str) -> None:
@@ -322,6 +406,18 @@ def check_runtime(url: str) -> None:
         )
     if response.status_code >= 400:
         raise TargetError(f"The runtime at {shown} answered {response.status_code} to a health check.")
+
+
+def runtime_isolated(url: str) -> bool:
+    """Whether the running runtime at `url` says it is isolated (GET /sandbox); False when it
+    does not say (an older runtime, or no answer)."""
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/sandbox", timeout=10)
+        return response.status_code == 200 and response.json().get("isolated") is True
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
 
 
 @contextlib.contextmanager

@@ -4,8 +4,9 @@ Run by the runtime as `python -I -S guardian.py MARK FOLDER` with the read end o
 as stdin, in its own session. It waits for end-of-file on that pipe, which comes when the
 runtime's process ends for any reason (SIGKILL included: the kernel closes the pipe), then
 kills every process whose environment bears the runtime's owner mark (kernels and
-whatever user code started, daemons included), and removes the runtime's private folder
-(kernel keys, sockets). A plain script with no imports beyond the standard library, so it
+whatever user code started, daemons included), removes the cgroups an isolated sandbox had
+(listed in `FOLDER/sandbox/cgroups`, each removed once its processes are gone) and the
+runtime's private folder (kernel keys, sockets). A plain script with no imports beyond the standard library, so it
 costs a few milliseconds to start and nothing while it waits.
 """
 
@@ -17,7 +18,7 @@ import signal
 import sys
 import time
 
-OWNER_ENV = "E2B_WORKBENCH_OWNER"  # the same as tui.runtime.processes.OWNER_ENV
+OWNER_ENV = "WORKBENCH_OWNER_MARK"  # the same as tui.runtime.processes.OWNER_ENV
 
 
 def marked(prefix: bytes) -> set[int]:
@@ -49,7 +50,31 @@ def clean(mark: str, folder: str) -> None:
             except OSError:
                 pass
         time.sleep(0.05)
+    remove_cgroups(os.path.join(folder, "sandbox", "cgroups"))
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_cgroups(listing: str) -> None:
+    """rmdir each cgroup named in `listing` (the sandbox's processes die with its PID 1,
+    which died with the runtime: give them a moment to be gone)."""
+    try:
+        with open(listing) as handle:
+            folders = [line.strip() for line in handle if line.strip().startswith("/sys/fs/cgroup/")]
+    except OSError:
+        return
+    deadline = time.monotonic() + 5.0
+    while folders and time.monotonic() < deadline:
+        for folder in list(folders):
+            try:
+                os.rmdir(folder)
+            except FileNotFoundError:
+                folders.remove(folder)
+            except OSError:
+                continue
+            else:
+                folders.remove(folder)
+        if folders:
+            time.sleep(0.05)
 
 
 def main() -> None:

@@ -4,10 +4,17 @@ The runtime owns the process: it builds the argv, writes a private connection fi
 watches the process, routes every reply and iopub message to the request that caused
 it, and at the end kills the process group and every process the kernel started.
 
-- Transport: `ipc://` sockets in the runtime's private 0700 folder wherever the kernel
-  supports them (no other local user can connect, no port can collide); TCP on 127.0.0.1
-  for Deno and jjava, which cannot listen elsewhere (a start that loses its ports to
-  another process is retried on fresh ones).
+- Each kernel has a directory of its own in the runtime's private 0700 folder, holding only
+  its connection file (its key) and its sockets, removed when it stops.
+- Transport: `ipc://` sockets in that directory wherever the kernel supports them (no other
+  local user can connect, no port can collide); TCP on 127.0.0.1 for Deno and jjava, which
+  cannot listen elsewhere (a start that loses its ports to another process is retried on
+  fresh ones).
+- Isolated (`sandbox`): the kernel runs inside the sandbox, which sees its directory (and no
+  other file of the runtime) at `/run/e2b/kernels/NAME-TOKEN`; the runtime reaches its
+  sockets from outside through that same directory. Deno and jjava listen on the sandbox's
+  own 127.0.0.1, relayed to Unix sockets there by a bridge (`isolation/bridge.py`), so the
+  runtime talks to every kernel over `ipc://`.
 - Sends never block the event loop: a kernel that does not take a message (never came
   up, or its socket is gone) is reported, not waited for.
 - The kernel's own stdout/stderr (diagnostics: start-up errors, crashes) go to a pipe of
@@ -22,6 +29,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +45,7 @@ from jupyter_client.connect import write_connection_file
 from jupyter_client.session import Session
 
 from . import processes, wire
+from .isolation.client import Sandbox, SandboxError, SandboxProcess
 from .languages import LanguageSpec
 from .wire import DIED, Channel, KernelEvent
 
@@ -59,6 +68,8 @@ LOG_NOISE = (
     "entry point",
 )
 PORT_TAKEN = ("Address already in use", "AddrInUse", "EADDRINUSE")
+V8_RESERVE_MB = 2048  # the least memory limit (RLIMIT_DATA) Deno's kernel starts under
+PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 
 
 class KernelStartError(RuntimeError):
@@ -102,14 +113,27 @@ class OutputTail:
 class Kernel:
     """A running kernel. Messages for a request land in the queue registered for it."""
 
-    def __init__(self, spec: LanguageSpec, cwd: str, workdir: Path, env: dict[str, str], owner: str = ""):
+    def __init__(
+        self,
+        spec: LanguageSpec,
+        cwd: str,
+        workdir: Path,
+        env: dict[str, str],
+        owner: str = "",
+        sandbox: Sandbox | None = None,
+        memory_mb: int = 0,
+    ):
         self.spec = spec
+        self.sandbox = sandbox  # isolated: it runs inside this sandbox
+        self.memory_mb = memory_mb  # isolated: each process's memory (the JVM sizes its heap to it)
         self.cwd = cwd
         self.workdir = workdir
         self.env = env
         self.token = secrets.token_hex(4)
         self.owner = f"{owner}{self.token}"  # its mark: the runtime's prefix + its own token
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: asyncio.subprocess.Process | SandboxProcess | None = None
+        self.folder: Path | None = None  # its own directory: connection file and sockets
+        self.inside = ""  # that directory as the kernel sees it
         self.session = Session(key=secrets.token_hex(16).encode(), username="e2b-workbench")
         self.ctx = zmq.asyncio.Context.instance()
         self.shell: zmq.asyncio.Socket | None = None
@@ -128,6 +152,7 @@ class Kernel:
         self._tasks: list[asyncio.Task[None]] = []
         self._output_task: asyncio.Task[None] | None = None
         self.started_at = 0.0
+        self._oom_kills = 0  # the sandbox's count of processes its memory limit killed, at start
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -166,57 +191,63 @@ class Kernel:
 
     def _reset(self) -> None:
         self.proc = None
+        self.folder = None  # removed with the failed attempt: made again
         self.died = asyncio.Event()
         self.exit_code = None
         self.output = OutputTail()
         self.state = KernelState.STARTING
 
     def _connection(self) -> dict[str, Any]:
-        stem = f"kernel-{self.spec.name}-{self.token}"
-        if self.spec.transport == "ipc":
-            # socket files kernel-NAME-TOKEN-1 ... -5 in the private folder
-            self.connection_file, info = write_connection_file(
-                str(self.workdir / f"{stem}.json"),
-                ip=str(self.workdir / stem),
-                key=self.session.key,
-                transport="ipc",
-                kernel_name=self.spec.name,
-            )
-        else:
-            self.connection_file, info = write_connection_file(
-                str(self.workdir / f"{stem}.json"),
-                ip="127.0.0.1",
-                key=self.session.key,
-                transport="tcp",
-                kernel_name=self.spec.name,
-            )
-        os.chmod(self.connection_file, 0o600)
+        stem = f"{self.spec.name}-{self.token}"
+        if self.folder is None:
+            if self.sandbox is not None:
+                self.folder, self.inside = self.sandbox.kernel_dir(stem)
+            else:
+                self.folder = self.workdir / stem
+                self.folder.mkdir(mode=0o700)
+                self.inside = str(self.folder)
+        # ipc: socket files kernel-1 ... kernel-5 in its directory
+        tcp = self.spec.transport == "tcp"
+        _path, info = write_connection_file(
+            str(self.folder / "kernel.json"),
+            ip="127.0.0.1" if tcp else f"{self.inside}/kernel",
+            key=self.session.key,
+            transport="tcp" if tcp else "ipc",
+            kernel_name=self.spec.name,
+        )
+        self.connection_file = f"{self.inside}/kernel.json"  # as the kernel reads it
+        os.chmod(self.folder / "kernel.json", 0o600)
         return dict(info)
 
     async def _start_once(self, timeout: float) -> None:
         info = self._connection()
         env = dict(self.env)
         env.update(self.spec.extra_env)
-        env["JPY_PARENT_PID"] = str(os.getpid())
+        if self.sandbox is None:  # (inside, its parent is PID 1: ipykernel would exit at once)
+            env["JPY_PARENT_PID"] = str(os.getpid())
         env[processes.OWNER_ENV] = self.owner
         argv = self.spec.argv(self.connection_file)
         try:
-            self.proc = await asyncio.create_subprocess_exec(
-                *argv,
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                close_fds=True,
-                start_new_session=True,
-                preexec_fn=processes.die_with_parent if sys.platform.startswith("linux") else None,
-            )
-        except OSError as err:
+            if self.sandbox is not None:
+                self.proc = await self._spawn_inside(argv, env, info)
+            else:
+                self.proc = await asyncio.create_subprocess_exec(
+                    *argv,
+                    cwd=self.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    close_fds=True,
+                    start_new_session=True,
+                    preexec_fn=processes.die_with_parent if sys.platform.startswith("linux") else None,
+                )
+        except (OSError, SandboxError) as err:
             raise KernelStartError(
                 f"could not start the {self.spec.kernel} kernel ({argv[0]}): {err}"
             ) from err
         self.started_at = time.monotonic()
+        self._oom_kills = self.sandbox.oom_kills() if self.sandbox is not None else 0
         self._output_task = asyncio.ensure_future(self._collect_output(self.proc))
         self._connect(info)
         self._tasks = [
@@ -236,7 +267,38 @@ class Kernel:
                 f"{self.output_excerpt()}"
             ) from None
 
-    async def _collect_output(self, proc: asyncio.subprocess.Process) -> None:
+    async def _spawn_inside(self, argv: list[str], env: dict[str, str], info: dict[str, Any]) -> SandboxProcess:
+        """Start the kernel in the sandbox, its own output (both streams) on a pipe to us."""
+        assert self.sandbox is not None
+        if self.spec.name == "java" and self.memory_mb:
+            argv = [argv[0], f"-XX:MaxRAM={self.memory_mb}m", *argv[1:]]  # its heap within the limit
+        if self.spec.transport == "tcp":
+            ports = [info[name] for name in PORT_NAMES]
+            argv = self.sandbox.bridge_argv(f"{self.inside}/kernel", ports, argv)
+        # V8 reserves about 2 GB of address space at start, which counts as data: below that
+        # Deno's kernel cannot start at all
+        memory = max(self.memory_mb, V8_RESERVE_MB) if self.spec.name in ("javascript", "typescript") else 0
+        read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            proc = await self.sandbox.spawn(
+                argv, cwd=self.cwd, env=env, stdio=[null, write_end, write_end], memory_mb=memory
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+            os.close(null)
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=2**20)
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(read_end, "rb", buffering=0)
+        )
+        proc.stdout = reader
+        return proc
+
+    async def _collect_output(self, proc: asyncio.subprocess.Process | SandboxProcess) -> None:
         stream = proc.stdout
         if stream is None:
             return
@@ -245,6 +307,8 @@ class Kernel:
                 self.output.add(chunk)
 
     def _endpoint(self, info: dict[str, Any], name: str) -> str:
+        if self.sandbox is not None:  # its own sockets, or the bridge's, in its directory
+            return f"ipc://{self.folder}/kernel-{info[name]}"
         if info["transport"] == "ipc":
             return f"ipc://{info['ip']}-{info[name]}"
         return f"tcp://{info['ip']}:{info[name]}"
@@ -477,13 +541,8 @@ class Kernel:
             if sock is not None:
                 sock.close(linger=0)
         self._senders.clear()
-        if self.connection_file:
-            with contextlib.suppress(OSError):
-                os.unlink(self.connection_file)
-            stem = self.connection_file.removesuffix(".json")
-            for port in range(1, 6):  # ipc socket files the kernel may have left
-                with contextlib.suppress(OSError):
-                    os.unlink(f"{stem}-{port}")
+        if self.folder is not None:  # its key and its sockets
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def kill_now(self) -> None:
         """Synchronous last resort (interpreter exit, a kernel that takes no requests)."""
@@ -512,4 +571,6 @@ class Kernel:
         else:
             how = f"exited with code {code}"
         why = f"; the runtime replaced it because {self.unreachable}" if self.unreachable else ""
+        if code == -signal.SIGKILL and self.sandbox is not None and self.sandbox.oom_kills() > self._oom_kills:
+            why += f"; the sandbox ran out of memory (its limit: {self.sandbox.memory_limit_mb()} MB)"
         return f"The {self.spec.name} kernel died ({how}{why}).{self.output_excerpt(8)}"

@@ -15,6 +15,7 @@ import tempfile
 import threading
 import time
 
+from .isolation.settings import Isolation
 from .processes import die_with_parent
 
 
@@ -34,10 +35,13 @@ class LocalRuntime:
         env: dict[str, str] | None = None,
         profile: str | None = None,
         python_env: str | None = None,
+        isolation: Isolation | None = None,
     ):
         self.env = env
         self.profile = profile  # the sandbox environment (None: the runtime's env vars decide)
         self.python_env = python_env
+        # isolated: everything runs in a bubblewrap sandbox whose home is isolation.workspace
+        self.isolation = isolation
         self.cwd = cwd
         self.spares = spares
         self.prestart = prestart
@@ -50,7 +54,9 @@ class LocalRuntime:
 
     def start(self) -> str:
         argv = [sys.executable, "-m", "tui.runtime", "--port", "0"]
-        if self.cwd:
+        if self.isolation is not None:
+            argv += self.isolation.argv()
+        elif self.cwd:
             argv += ["--cwd", str(self.cwd)]
         if not self.spares:
             argv.append("--no-spares")

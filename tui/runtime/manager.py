@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import folders, jsts, processes, protocol, sandboxenv, stream
+from .isolation.client import Sandbox
+from .isolation.settings import HOME
 from .kernel import Kernel, KernelStartError
 from .languages import (
     LanguageUnavailable,
@@ -84,8 +86,12 @@ class Runtime:
         spares: bool = True,
         owner: str = "",
         max_starting: int | None = None,
+        sandbox: Sandbox | None = None,
+        env: dict[str, str] | None = None,
     ):
-        self.cwd = str(Path(cwd or os.getcwd()).resolve())
+        # isolated: kernels run in `sandbox`, from its home, with its environment (`env`)
+        self.sandbox = sandbox
+        self.cwd = HOME if sandbox is not None else str(Path(cwd or os.getcwd()).resolve())
         self._own_workdir = workdir is None
         self.workdir = workdir or folders.make_workdir()
         os.chmod(self.workdir, 0o700)
@@ -104,7 +110,7 @@ class Runtime:
         self._reaper: asyncio.TimerHandle | None = None
         # kernels get the runtime's environment, less our own settings and pytest's marker
         # (ipykernel stops forwarding fd-level output, e.g. os.system's, when it sees it)
-        self.env = {
+        self.env = env if env is not None else {
             k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"
         }
         self.env = sandboxenv.active().process_env(self.env)  # its python first on PATH
@@ -166,7 +172,8 @@ class Runtime:
             problem = await spec.prepare()
             if problem:
                 raise KernelStartError(problem)
-        kernel = Kernel(spec, cwd, self.workdir, self.env, owner=self.owner)
+        memory = self.sandbox.isolation.memory_mb if self.sandbox is not None else 0
+        kernel = Kernel(spec, cwd, self.workdir, self.env, owner=self.owner, sandbox=self.sandbox, memory_mb=memory)
         self.kernels.add(kernel)
         self._processes.add(kernel)
         try:
@@ -235,13 +242,20 @@ class Runtime:
 
     # -- contexts ---------------------------------------------------------------
 
-    def _resolve_cwd(self, cwd: str | None) -> str:
+    async def _resolve_cwd(self, cwd: str | None) -> str:
         if not cwd:
             return self.cwd
-        path = Path(self.cwd, os.path.expanduser(cwd)).resolve()
-        if not path.is_dir():
+        if self.sandbox is not None:  # a path of the sandbox, checked where it resolves
+            if cwd == "~" or cwd.startswith("~/"):
+                cwd = HOME + cwd[1:]
+            path = os.path.normpath(os.path.join(self.cwd, cwd))
+            if not await self.sandbox.files.is_dir(path):
+                raise InvalidRequest(f"cwd {cwd!r} is not an existing directory in the sandbox.")
+            return path
+        found = Path(self.cwd, os.path.expanduser(cwd)).resolve()
+        if not found.is_dir():
             raise InvalidRequest(f"cwd {cwd!r} is not an existing directory on the runtime's machine.")
-        return str(path)
+        return str(found)
 
     def _add_context(self, language: str, cwd: str, is_default: bool, start: bool = True) -> Context:
         ctx = Context(language, cwd, is_default)
@@ -281,7 +295,7 @@ class Runtime:
         """A new context with its own kernel, ready for its first run."""
         lang = normalize_language(language)
         require(lang)
-        ctx = self._add_context(lang, self._resolve_cwd(cwd), is_default=False)
+        ctx = self._add_context(lang, await self._resolve_cwd(cwd), is_default=False)
         try:
             await ctx.kernel()
         except KernelStartError:

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-OWNER_ENV = "E2B_WORKBENCH_OWNER"
+OWNER_ENV = "WORKBENCH_OWNER_MARK"
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 GUARDIAN = Path(__file__).with_name("guardian.py")

@@ -19,10 +19,13 @@ import threading
 import uuid
 from collections.abc import Callable, Generator
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from . import folders, processes, sandboxenv
+from .isolation import settings as isolation_settings
+from .isolation.settings import Isolation
 from .server import App, bind_socket, new_secret
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -68,16 +71,25 @@ def serve(
     prestart: bool = True,
     profile: str | None = None,
     python_env: str | None = None,
+    isolation: Isolation | None = None,
 ) -> None:
     """Bind, announce the base URL, serve until SIGINT/SIGTERM, then stop every kernel.
 
     Python runs on the sandbox environment of `profile` (or the one at `python_env`; both
     default to their env vars), built in the background on first use, progress on stderr.
+    With `isolation`, every kernel, command, terminal and file operation runs inside one
+    bubblewrap sandbox; when that cannot be had here, it refuses to start (never unisolated).
     """
     try:
         sandboxenv.configure(profile, python_env, report=_report)
     except sandboxenv.UnknownProfile as err:
         raise SystemExit(f"e2b-workbench: {err}") from None
+    if isolation is not None:
+        from .isolation import bwrap
+
+        problem = bwrap.problem()
+        if problem:
+            raise SystemExit(f"e2b-workbench: isolation is not available: {problem}.")
     try:
         sock = bind_socket(host, port)
     except OSError as err:
@@ -94,7 +106,9 @@ def serve(
     workdir = folders.make_workdir()
     owner = f"{uuid.uuid4().hex[:12]}/"
     guardian = processes.start_guardian(owner, workdir)
-    app = App(secret, cwd=cwd, spares=spares, prestart=prestart, workdir=workdir, owner=owner)
+    app = App(
+        secret, cwd=cwd, spares=spares, prestart=prestart, workdir=workdir, owner=owner, isolation=isolation
+    )
 
     def last_resort() -> None:
         app.kill_all_now()  # kernels, and the sessions of commands and terminals
@@ -150,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-spares", action="store_true", help="do not keep warm spare kernels")
     parser.add_argument("--no-prestart", action="store_true", help="start default contexts on first use")
     sandboxenv.add_arguments(parser)
+    isolation_settings.add_arguments(parser)
     args = parser.parse_args(argv)
     serve(
         args.host,
@@ -159,5 +174,31 @@ def main(argv: list[str] | None = None) -> None:
         prestart=not args.no_prestart,
         profile=args.profile,
         python_env=args.python_env,
+        isolation=isolation_from_args(args),
     )
     sys.exit(0)
+
+
+def isolation_from_args(args: Any) -> Isolation | None:
+    """The sandbox `--isolate` and its flags ask for (None without it); SystemExit for a
+    workspace that would show the user's home. Without --cwd, a new ephemeral workspace; with
+    --cwd and --ephemeral, that folder, removed at the end."""
+    if not args.isolate:
+        return None
+    ephemeral = bool(args.ephemeral) or not args.cwd
+    try:
+        if args.cwd:
+            workspace = isolation_settings.check_workspace(args.cwd)
+        else:
+            import tempfile
+
+            workspace = tempfile.mkdtemp(prefix="e2b-sandbox-home-")
+    except isolation_settings.WorkspaceRefused as err:
+        raise SystemExit(f"e2b-workbench: {err}") from None
+    return Isolation(
+        workspace=workspace,
+        ephemeral=ephemeral,
+        network=bool(args.network),
+        memory_mb=args.memory,
+        processes=args.processes,
+    )

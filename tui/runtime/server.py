@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from starlette.types import Receive, Scope, Send
 
 from . import extensions, sandboxenv
 from .envd import Envd
+from .isolation.client import PYTHON_VERSION, Sandbox
+from .isolation.settings import HOME, Isolation, base_env
 from .kernel import KernelStartError
 from .languages import ENV_NAME, LanguageUnavailable, UnknownLanguage, describe
 from .manager import ContextNotFound, InvalidRequest, Runtime
@@ -178,6 +181,7 @@ class App:
         prestart: bool = True,
         workdir: Path | None = None,
         owner: str = "",
+        isolation: Isolation | None = None,
     ):
         self.prefix = f"/{secret}"
         self.cwd = cwd
@@ -186,14 +190,24 @@ class App:
         self.workdir = workdir
         self.owner = owner
         self.runtime: Runtime | None = None
-        # the sandbox user's home is the runtime's workspace (the contexts' default cwd)
-        self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
+        # isolated: everything runs inside one sandbox, whose home is /home/user (the
+        # workspace); otherwise the sandbox user's home is the runtime's workspace (the
+        # contexts' default cwd)
+        self.sandbox: Sandbox | None = None
+        self.env: dict[str, str] | None = None
+        if isolation is not None:
+            self.sandbox = Sandbox(isolation, (workdir or Path(tempfile.mkdtemp())) / "sandbox", owner)
+            self.env = base_env(python_version=PYTHON_VERSION)  # the sandbox's python: sandboxenv's
+            self.envd = Envd(HOME, owner, sandbox=self.sandbox, base_env=self.env)
+        else:
+            self.envd = Envd(str(Path(cwd or os.getcwd()).resolve()), owner)
         self._sampler = Sampler()
         self.router = Router(
             routes=[
                 Route("/execute", _Handlers(self, POST=self._execute)),
                 Route("/health", _Handlers(self, GET=self._health)),
                 Route("/languages", _Handlers(self, GET=self._languages)),
+                Route("/sandbox", _Handlers(self, GET=self._sandbox)),
                 Route("/contexts", _Handlers(self, GET=self._list_contexts, POST=self._create_context)),
                 Route("/contexts/{context_id}", _Handlers(self, DELETE=self._remove_context)),
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
@@ -222,8 +236,15 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     sandboxenv.active().start()  # built in the background: GET /environment follows it
+                    if self.sandbox is not None:
+                        await self.sandbox.start()
                     self.runtime = Runtime(
-                        self.cwd, workdir=self.workdir, spares=self.spares, owner=self.owner
+                        self.cwd,
+                        workdir=self.workdir,
+                        spares=self.spares,
+                        owner=self.owner,
+                        sandbox=self.sandbox,
+                        env=self.env,
                     )
                     if self.prestart:
                         await self.runtime.start()
@@ -236,6 +257,8 @@ class App:
                 await self.envd.shutdown()
                 if self.runtime is not None:
                     await self.runtime.shutdown()
+                if self.sandbox is not None:
+                    await self.sandbox.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -244,6 +267,8 @@ class App:
         self.envd.kill_all_now()
         if self.runtime is not None:
             self.runtime.kill_all_now()
+        if self.sandbox is not None:
+            self.sandbox.kill_now()
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -272,7 +297,7 @@ class App:
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
                     "POST /contexts/ID/restart, DELETE /contexts/ID, POST /contexts/ID/complete|inspect|check|interrupt, "
-                    "GET /health, GET /languages, GET /environment, GET /processes; envd: GET|POST /files, "
+                    "GET /health, GET /languages, GET /environment, GET /processes, GET /sandbox; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -295,6 +320,19 @@ class App:
     async def _environment(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: the sandbox's Python environment (building, ready, failed), progress, error."""
         await _send_json(send, 200, sandboxenv.active().status())
+
+    async def _sandbox(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        """Our extension: whether this sandbox is isolated, its network, home and limits."""
+        if self.sandbox is not None:
+            await _send_json(send, 200, self.sandbox.describe())
+            return
+        home = runtime.cwd
+        await _send_json(
+            send,
+            200,
+            {"isolated": False, "network": True, "home": home, "workspace": home, "ephemeral": False,
+             "backend": None, "limits": {"memory_mb": None, "processes": None, "cgroup": None}},
+        )
 
     async def _languages(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         """Our extension: every language the workbench knows, and whether this runtime runs it."""

@@ -134,8 +134,10 @@ def processes(runtime: Any, envd: Any, sampler: Sampler) -> dict[str, Any]:
             }
         )
     commands = []
+    here: dict[int, int] = {}  # a command's pid as shown -> its pid here (they differ when isolated)
     for proc in list(envd.processes.procs.values()):
         config = proc.config
+        here[proc.pid] = getattr(proc, "sid", proc.pid)
         commands.append(
             {
                 "pid": proc.pid,
@@ -145,9 +147,12 @@ def processes(runtime: Any, envd: Any, sampler: Sampler) -> dict[str, Any]:
             }
         )
     own = os.getpid()
-    usage = sampler.measure([own] + [k["pid"] for k in kernels if k["pid"]] + [c["pid"] for c in commands])
-    for item in (*kernels, *commands):
-        item.update(usage.get(item["pid"], {"memory": None, "cpu": None, "isolated": None}))
+    usage = sampler.measure([own] + [k["pid"] for k in kernels if k["pid"]] + list(here.values()))
+    unknown = {"memory": None, "cpu": None, "isolated": None}
+    for item in kernels:
+        item.update(usage.get(item["pid"], unknown))
+    for item in commands:
+        item.update(usage.get(here[item["pid"]], unknown))
     isolated = [k["isolated"] for k in kernels if k["isolated"] is not None]
     return {
         "runtime": {"pid": own, **usage.get(own, {})},

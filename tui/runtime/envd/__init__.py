@@ -8,7 +8,8 @@ applications on `connectrpc`, which speak Connect's JSON and protobuf encodings,
 streaming) and the plain-HTTP `/files`. `/health` is shared with the code interpreter.
 
 Modules by job: `paths` (users and homes), `errors` (one error, two wire forms), `entries`
-(EntryInfo as envd fills it), `filesystem` (the Filesystem service), `watch` (inotify),
+(EntryInfo as envd fills it), `storage` (where file operations run: here, or inside the
+isolated sandbox), `filesystem` (the Filesystem service), `watch` (watches),
 `process` (the Process service and the table of processes the runtime started), `pty`
 (terminals), `files_http` (uploads and downloads), `streams` (disconnects and channels).
 """
@@ -19,10 +20,12 @@ from e2b.envd.filesystem.filesystem_connect import FilesystemASGIApplication
 from e2b.envd.process.process_connect import ProcessASGIApplication
 from starlette.routing import BaseRoute, Route
 
+from ..isolation.client import Sandbox
 from .files_http import FilesEndpoint
 from .filesystem import FilesystemService
 from .paths import Users
 from .process import ProcessService, ProcessTable
+from .storage import FileBackend, HostFiles
 from .streams import disconnect_aware
 from .watch import Watches
 
@@ -30,17 +33,28 @@ __all__ = ["Envd"]
 
 
 class Envd:
-    """envd's services over one home (the runtime's workspace); `routes()` go into the router."""
+    """envd's services over one home; `routes()` go into the router.
 
-    def __init__(self, home: str, owner: str = ""):
-        self.users = Users(home)
-        self.watches = Watches()
-        self.processes = ProcessTable(self.users, owner)
+    Unisolated, the home is the runtime's workspace and everything runs here; with a
+    `sandbox`, the home is `/home/user` inside it, where its file operations and processes run.
+    """
+
+    def __init__(
+        self,
+        home: str,
+        owner: str = "",
+        sandbox: Sandbox | None = None,
+        base_env: dict[str, str] | None = None,
+    ):
+        self.users = Users(home, resolve_home=sandbox is None)
+        files: FileBackend = sandbox.files if sandbox is not None else HostFiles()
+        self.watches = Watches(files)
+        self.processes = ProcessTable(self.users, owner, files=files, sandbox=sandbox, base_env=base_env)
         self.filesystem_app = disconnect_aware(
-            FilesystemASGIApplication(FilesystemService(self.users, self.watches))
+            FilesystemASGIApplication(FilesystemService(self.users, files, self.watches))
         )
         self.process_app = disconnect_aware(ProcessASGIApplication(ProcessService(self.processes)))
-        self.files = FilesEndpoint(self.users)
+        self.files = FilesEndpoint(self.users, files)
 
     def routes(self) -> list[BaseRoute]:
         """Starlette routes, matched against the path after the runtime's secret prefix."""

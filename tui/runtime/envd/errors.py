@@ -74,6 +74,13 @@ def from_os_error(err: OSError, action: str, path: str) -> EnvdError:
         )
     if code == errno.EROFS:
         return EnvdError(Code.PERMISSION_DENIED, f"{where}: the file system is read-only", 403)
+    if code == errno.EAGAIN:  # an isolated sandbox's process limit
+        return EnvdError(
+            Code.UNAVAILABLE,
+            f"{where}: the sandbox's process limit is reached (too many processes or threads); "
+            "end some and try again",
+            503,
+        )
     if code in (errno.ENOSPC, errno.EDQUOT):
         return EnvdError(Code.INTERNAL, f"{where}: no space left on the device (the disk is full)", 507)
     if code == errno.EEXIST:

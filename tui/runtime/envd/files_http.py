@@ -14,8 +14,10 @@ the fly when the client asked for gzip itself, see `_gzip_asked`), and an upload
 target (`.e2b-upload-*`, which watches never report) that is renamed over the target only once
 complete. An upload that fails or is cut off deletes its temporary file: a reader never sees a
 half-written file, and the old content stays until the new one is whole. Overwriting keeps the
-old file's permission bits; writing through a symlink replaces the file it points at. Disk
-work runs in worker threads, so a slow disk never stalls the event loop.
+old file's permission bits; writing through a symlink replaces the file it points at. Paths
+are opened by the file backend (`storage.py`: here, or inside the isolated sandbox); the bytes
+go through the descriptor it hands back, in worker threads, so a slow disk never stalls the
+event loop.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
-import stat
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -34,10 +34,10 @@ from urllib.parse import parse_qs, quote
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from .entries import write_metadata
-from .errors import NOT_A_DIRECTORY, EnvdError, from_os_error, invalid
+from ..fileops import write_metadata
+from .errors import EnvdError, from_os_error, invalid
 from .paths import Users
-from .watch import UPLOAD_PREFIX
+from .storage import FileBackend, run
 
 CHUNK = 1024 * 1024
 METADATA_HEADER = "x-metadata-"
@@ -99,9 +99,12 @@ def _metadata(headers: dict[str, str]) -> dict[str, str]:
 
 
 class Upload:
-    """One file being written: a temporary file beside the target, renamed over it when complete."""
+    """One file being written: a temporary file beside the target (made by the file backend,
+    where the path resolves), written here through its descriptor, renamed over the target
+    only when complete."""
 
-    def __init__(self, path: str):
+    def __init__(self, files: FileBackend, path: str):
+        self.files = files
         self.path = path  # as reported back
         self.target = path
         self.fd: int | None = None
@@ -109,40 +112,9 @@ class Upload:
         self.mode: int | None = None
         self.buffer = bytearray()
 
-    def open(self) -> None:
-        """Create the parents and the temporary file (in a worker thread)."""
-        target = self.path
-        try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            st = None
-        except OSError as err:
-            raise from_os_error(err, "cannot write", self.path) from None
-        if st is not None:
-            if stat.S_ISDIR(st.st_mode):
-                raise invalid(f"cannot write '{self.path}': it is a directory")
-            if not stat.S_ISREG(st.st_mode):  # a device, pipe or socket is never replaced by a file
-                raise invalid(f"cannot write '{self.path}': it is not a regular file")
-            self.mode = stat.S_IMODE(st.st_mode)
-            target = os.path.realpath(target)  # through a symlink, to the file it names
-        self.target = target
-        folder = os.path.dirname(target)
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except FileExistsError:
-            raise invalid(f"cannot write '{self.path}': {NOT_A_DIRECTORY}") from None
-        except OSError as err:
-            raise from_os_error(err, "cannot write", self.path) from None
-        for _ in range(8):
-            self.tmp = os.path.join(folder, f"{UPLOAD_PREFIX}{secrets.token_hex(6)}.part")
-            try:
-                self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-                return
-            except FileExistsError:
-                continue
-            except OSError as err:
-                raise from_os_error(err, "cannot write", self.path) from None
-        raise from_os_error(FileExistsError(17, "no free temporary name"), "cannot write", self.path)
+    async def open(self) -> None:
+        """Create the parents and the temporary file."""
+        self.fd, self.tmp, self.target, self.mode = await run(self.files.open_upload(self.path))
 
     def _write(self, data: bytes | bytearray) -> None:
         assert self.fd is not None
@@ -172,11 +144,12 @@ class Upload:
             os.fchmod(self.fd, self.mode)
         os.close(self.fd)
         self.fd = None
-        os.replace(self.tmp, self.target)
 
     async def finish(self, metadata: dict[str, str]) -> dict[str, Any]:
         block, self.buffer = bytes(self.buffer), bytearray()
         await self._in_thread(self._finish, block, metadata)
+        await run(self.files.commit_upload(self.tmp, self.target, self.path))
+        self.tmp = ""
         info: dict[str, Any] = {"name": os.path.basename(self.path), "type": "file", "path": self.path}
         if metadata:
             info["metadata"] = metadata
@@ -189,15 +162,16 @@ class Upload:
                 os.close(self.fd)
             self.fd = None
         if self.tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(self.tmp)
+            self.files.discard_upload(self.tmp)
+            self.tmp = ""
 
 
 class FilesEndpoint:
     """`GET /files` and `POST /files` (an ASGI app, routed by Starlette)."""
 
-    def __init__(self, users: Users):
+    def __init__(self, users: Users, files: FileBackend):
         self.users = users
+        self.files = files
 
     async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
         try:
@@ -227,20 +201,8 @@ class FilesEndpoint:
             raise invalid("the 'path' query parameter is required: which file to read")
         path = self.users.resolve(params["path"])
 
-        def open_file() -> tuple[Any, int]:
-            try:
-                handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
-            except IsADirectoryError:
-                raise invalid(f"cannot read '{path}': it is a directory") from None
-            except OSError as err:
-                raise from_os_error(err, "cannot read", path) from None
-            st = os.fstat(handle.fileno())
-            if stat.S_ISDIR(st.st_mode):
-                handle.close()
-                raise invalid(f"cannot read '{path}': it is a directory")
-            return handle, st.st_size
-
-        handle, size = await asyncio.to_thread(open_file)
+        fd, size = await run(self.files.open_read(path))
+        handle = open(fd, "rb", buffering=0)  # noqa: SIM115 - closed below
         gone = asyncio.ensure_future(_wait_disconnect(receive))  # stop reading for a client that left
         try:
             gzip = _gzip_asked(_headers(scope).get("accept-encoding", ""))
@@ -290,8 +252,8 @@ class FilesEndpoint:
         else:
             if not params.get("path"):
                 raise invalid("the 'path' query parameter is required: where to write the file")
-            upload = Upload(self.users.resolve(params["path"]))
-            await asyncio.to_thread(upload.open)
+            upload = Upload(self.files, self.users.resolve(params["path"]))
+            await upload.open()
             try:
                 async for chunk in body:
                     await upload.write(chunk)
@@ -362,8 +324,8 @@ class FilesEndpoint:
                         target = path or _filename(options.get(b"filename"))
                         if not target:
                             raise invalid("a file part has no filename and there is no 'path' parameter")
-                        upload = Upload(self.users.resolve(target))
-                        await asyncio.to_thread(upload.open)
+                        upload = Upload(self.files, self.users.resolve(target))
+                        await upload.open()
                     elif kind == "data" and not skipping and upload is not None:
                         await upload.write(value)
                     elif kind == "end" and not skipping and upload is not None:

@@ -7,6 +7,10 @@ the runtime's workspace (`serve --cwd`, by default the directory it was started 
 `files.write("data.csv", ...)` lands in the workspace, as it would land in `/home/user` on E2B.
 Absolute paths are used as they are: the runtime is no jail (its code runs as you anyway).
 
+In an isolated runtime the home is the sandbox's `/home/user` and a path is one of the
+sandbox: the file operations run inside it (`storage.py`), where its mounts and symlinks
+decide what a path reaches, and nothing else of the machine exists.
+
 The SDK names the user in two ways: the `username` query parameter of `/files`, and an
 `Authorization: Basic base64("user:")` header on the RPCs (sent only when a call passes
 `user=`). Any other user name is refused with a message that says which ones exist.
@@ -26,8 +30,9 @@ USERS = ("user", "root")
 class Users:
     """The sandbox's users, all mapped to the runtime's own account and workspace."""
 
-    def __init__(self, home: str):
-        self.home = os.path.realpath(home)
+    def __init__(self, home: str, resolve_home: bool = True):
+        # a path of this machine is resolved; the isolated sandbox's `/home/user` is its own
+        self.home = os.path.realpath(home) if resolve_home else home
 
     def check(self, name: str | None) -> str:
         """The user name to act as (`user` when none is given); unknown names are refused."""

@@ -26,6 +26,11 @@ the runtime's workspace; the environment is the runtime's with the sandbox's Pyt
 first on PATH (sandboxenv), plus `envs`. Output is relayed as it
 comes; a listener that reads slowly slows the process like a full pipe would, and one that
 leaves stops receiving at once.
+
+In an isolated runtime the processes start inside the sandbox (its agent spawns them, with
+the same descriptors and terminal), from the sandbox's own environment (an allow-list, never
+the runtime's variables); the client sees their pids in the sandbox, the runtime signals
+their sessions by their pids outside.
 """
 
 from __future__ import annotations
@@ -38,7 +43,6 @@ import logging
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -49,10 +53,12 @@ from e2b.envd.process import process_pb as pb
 from protobuf import Oneof
 
 from .. import sandboxenv
+from ..isolation.client import Sandbox, SandboxError, SandboxProcess
 from ..processes import OWNER_ENV, die_with_parent
 from .errors import failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
 from .pty import child_setup, open_pty, set_size
+from .storage import FileBackend, HostFiles, run
 from .streams import CLOSED, TIMEOUT, Channel, Deadline, current_disconnect, keepalive_interval
 
 log = logging.getLogger(__name__)
@@ -137,8 +143,11 @@ async def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-async def wait_exit(process: subprocess.Popen) -> int:
-    """The exit status of a child, awaited on the loop through a pidfd (polled where none)."""
+async def wait_exit(process: subprocess.Popen | SandboxProcess) -> int:
+    """The exit status of a child, awaited on the loop through a pidfd (polled where none); a
+    process of the isolated sandbox, as its agent reports it."""
+    if isinstance(process, SandboxProcess):
+        return await process.wait()
     try:
         pidfd = os.pidfd_open(process.pid)
     except (AttributeError, OSError):
@@ -267,11 +276,12 @@ class Output:
 class Proc:
     """A process the runtime started, with its listeners (the streams that follow it)."""
 
-    def __init__(self, pid: int, config: pb.ProcessConfig, tag: str | None):
-        self.pid = pid
+    def __init__(self, pid: int, config: pb.ProcessConfig, tag: str | None, sid: int | None = None):
+        self.pid = pid  # as the client sees it (in an isolated sandbox, its pid in there)
+        self.sid = pid if sid is None else sid  # its session here: what is signalled
         self.config = config
         self.tag = tag
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | SandboxProcess | None = None
         self.pty = False
         self.master: int | None = None  # terminal's master side
         self.stdin: int | None = None  # write end of the stdin pipe
@@ -303,7 +313,7 @@ class Proc:
 
     def signal(self, sig: int) -> None:
         """Signal everything the process started: its session (it leads its own)."""
-        signal_session(self.pid, sig)
+        signal_session(self.sid, sig)
 
     def close_fds(self) -> None:
         for fd in (self.master, self.stdin):
@@ -316,8 +326,19 @@ class Proc:
 class ProcessTable:
     """The processes the runtime started and has not seen end, by pid."""
 
-    def __init__(self, users: Users, owner: str = ""):
+    def __init__(
+        self,
+        users: Users,
+        owner: str = "",
+        files: FileBackend | None = None,
+        sandbox: Sandbox | None = None,
+        base_env: dict[str, str] | None = None,
+    ):
         self.users = users
+        self.files = files or HostFiles()
+        # isolated: the processes start inside the sandbox, from its own environment
+        self.sandbox = sandbox
+        self.base_env = base_env
         # the runtime's mark on every process it starts (see tui.runtime.processes): what a
         # command leaves running is found and ended with the runtime, even a killed one
         self.owner = owner
@@ -345,15 +366,26 @@ class ProcessTable:
             case _:
                 raise invalid("select the process by pid or by tag")
 
-    def _cwd(self, config: pb.ProcessConfig) -> str:
+    async def _cwd(self, config: pb.ProcessConfig) -> str:
         cwd = self.users.resolve(config.cwd if config.has_field("cwd") else "")
-        try:
-            is_dir = stat.S_ISDIR(os.stat(cwd).st_mode)
-        except OSError:
-            is_dir = False
-        if not is_dir:
+        if not await run(self.files.is_dir(cwd)):
             raise invalid(f"cwd '{cwd}' is not an existing directory")
         return cwd
+
+    def _env(self, config: pb.ProcessConfig) -> dict[str, str]:
+        if self.base_env is not None:  # isolated: an allow-list, never the runtime's variables
+            env = dict(self.base_env)
+        else:
+            # the runtime's environment, less its own settings (an E2B API key never reaches
+            # sandbox code) and pytest's marker, as for kernels
+            env = {
+                k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"
+            }
+        env = sandboxenv.active().process_env(env)  # the sandbox's python first on PATH
+        env.update(config.envs)
+        if self.owner:
+            env[OWNER_ENV] = f"{self.owner}envd"
+        return env
 
     async def start(
         self, request: pb.StartRequest, ctx: RequestContext
@@ -362,14 +394,8 @@ class ProcessTable:
         config = request.process
         if config is None or not config.cmd:
             raise invalid("the process to start needs a command (process.cmd)")
-        cwd = self._cwd(config)
-        # the runtime's environment, less its own settings (an E2B API key never reaches
-        # sandbox code) and pytest's marker, as for kernels
-        env = {k: v for k, v in os.environ.items() if not k.startswith("E2B_") and k != "PYTEST_CURRENT_TEST"}
-        env = sandboxenv.active().process_env(env)  # the sandbox's python first on PATH
-        env.update(config.envs)
-        if self.owner:
-            env[OWNER_ENV] = f"{self.owner}envd"
+        cwd = await self._cwd(config)
+        env = self._env(config)
         pty_size = request.pty.size if request.pty is not None else None
         if request.pty is not None and pty_size is None:
             pty_size = pb.PTY.Size(rows=24, cols=80)
@@ -397,17 +423,21 @@ class ProcessTable:
                 }
                 new_session = True
             try:
-                if master is None:
-                    argv, preexec = _with_death_signal(argv, env)
-                process = subprocess.Popen(
-                    argv,
-                    cwd=cwd,
-                    env=env,
-                    start_new_session=new_session,
-                    preexec_fn=preexec,
-                    close_fds=True,
-                    **stdio,
-                )
+                process: subprocess.Popen | SandboxProcess
+                if self.sandbox is not None:
+                    process = await self._spawn_inside(argv, cwd, env, stdio, tty=slave is not None)
+                else:
+                    if master is None:
+                        argv, preexec = _with_death_signal(argv, env)
+                    process = subprocess.Popen(
+                        argv,
+                        cwd=cwd,
+                        env=env,
+                        start_new_session=new_session,
+                        preexec_fn=preexec,
+                        close_fds=True,
+                        **stdio,
+                    )
             except OSError as err:
                 raise from_os_error(err, "cannot start", config.cmd) from None
         except BaseException:
@@ -421,7 +451,8 @@ class ProcessTable:
                     os.close(fd)
 
         shown = pb.ProcessConfig(cmd=config.cmd, args=list(config.args), envs=dict(config.envs), cwd=cwd)
-        proc = Proc(process.pid, shown, request.tag if request.has_field("tag") else None)
+        shown_pid = process.inner_pid if isinstance(process, SandboxProcess) else process.pid
+        proc = Proc(shown_pid, shown, request.tag if request.has_field("tag") else None, sid=process.pid)
         proc.process = process
         proc.pty = master is not None
         proc.master = master
@@ -472,10 +503,33 @@ class ProcessTable:
             for channel in list(proc.listeners):
                 channel.close()
             proc.close_fds()
-        if session_alive(proc.pid, proc.pty):
-            self.lingering[proc.pid] = proc.pty
+        if session_alive(proc.sid, proc.pty):
+            self.lingering[proc.sid] = proc.pty
             if self._pruner is None or self._pruner.done():
                 self._pruner = asyncio.create_task(self._prune())
+
+    async def _spawn_inside(
+        self, argv: list[str], cwd: str, env: dict[str, str], stdio: dict[str, Any], tty: bool
+    ) -> SandboxProcess:
+        """Start a command inside the isolated sandbox (its agent makes the session, and the
+        terminal its controlling one)."""
+        assert self.sandbox is not None
+        opened = None
+        fds = []
+        for name in ("stdin", "stdout", "stderr"):
+            fd = stdio[name]
+            if fd == subprocess.DEVNULL:
+                if opened is None:
+                    opened = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+                fd = opened
+            fds.append(fd)
+        try:
+            return await self.sandbox.spawn(argv, cwd=cwd, env=env, stdio=fds[:1] if tty else fds, tty=tty)
+        except SandboxError as err:
+            raise OSError(errno.EAGAIN, str(err)) from None
+        finally:
+            if opened is not None:
+                os.close(opened)
 
     async def _prune(self) -> None:
         """Forget lingering sessions once empty (checked every few seconds while there are any)."""
@@ -523,7 +577,7 @@ class ProcessTable:
 
     def kill_all_now(self) -> None:
         """Last resort (atexit, from any thread): SIGKILL every session, lingering ones too."""
-        for sid in [*self.procs, *self.lingering]:
+        for sid in [*(p.sid for p in list(self.procs.values())), *self.lingering]:
             with contextlib.suppress(OSError):
                 signal_session(sid, signal.SIGKILL)
 

@@ -1,296 +1,72 @@
-"""Directory watches for `files.watch_dir`: inotify through ctypes, events as envd sends them.
+"""Directory watches for `files.watch_dir`: envd's events, from wherever the files are.
 
-envd watches with fsnotify, so events carry fsnotify's names: IN_CREATE and IN_MOVED_TO are
-CREATE, IN_MODIFY is WRITE, IN_DELETE is REMOVE, IN_MOVED_FROM is RENAME (the old name), and
-IN_ATTRIB is CHMOD. An event's `name` is relative to the watched directory (`sub/file.txt`
-in a recursive watch). A recursive watch adds every directory below the root and each one
-that appears later; what a new directory already holds when its watch is added is reported as
-CREATE, so `mkdir -p a/b && touch a/b/f` is not lost in between.
-
-Uploads land through a temporary file renamed into place (`files_http.py`); the temporary
-name is never reported: its rename into place reads as CREATE then WRITE of the real name,
-which is what writing the file in place looks like to a watcher.
-
-One inotify instance serves every watch of the runtime (the kernel allows 128 instances per
-user, shared with every other program), read on the event loop. A watch's events wait in a
-bounded channel: the streaming `WatchDir` sends them as they come, the polling
-`CreateWatcher`/`GetWatcherEvents` pair collects them until asked. Linux only: elsewhere a
-watch is refused with a clear UNIMPLEMENTED error.
+The watching itself (inotify, fsnotify's event names, recursion, uploads reported as the
+file they write) is `tui/runtime/inotify.py`, run by the file backend where the paths
+resolve: the runtime's own event loop, or the isolated sandbox's file worker. Here each watch
+gets a bounded channel of envd events: the streaming `WatchDir` sends them as they come, the
+polling `CreateWatcher`/`GetWatcherEvents` pair collects them until asked. A watch ends when
+its client leaves, when it is removed, or when the watched directory is deleted.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import ctypes
-import ctypes.util
-import errno
-import logging
-import os
-import struct
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from e2b.envd.filesystem import filesystem_pb as pb
 
-from .entries import entry_info
-from .errors import from_os_error, invalid, not_found, unimplemented
+from .. import inotify
+from ..fileops import Entry
+from .entries import to_entry_info
+from .errors import not_found
+from .storage import FileBackend, WatchHandle, run
 from .streams import Channel
 
-log = logging.getLogger(__name__)
-
-UPLOAD_PREFIX = ".e2b-upload-"  # files_http.py names its temporary files so
-
-IN_MODIFY = 0x00000002
-IN_ATTRIB = 0x00000004
-IN_MOVED_FROM = 0x00000040
-IN_MOVED_TO = 0x00000080
-IN_CREATE = 0x00000100
-IN_DELETE = 0x00000200
-IN_DELETE_SELF = 0x00000400
-IN_MOVE_SELF = 0x00000800
-IN_Q_OVERFLOW = 0x00004000
-IN_IGNORED = 0x00008000
-IN_ONLYDIR = 0x01000000
-IN_ISDIR = 0x40000000
-IN_NONBLOCK = 0o4000
-IN_CLOEXEC = 0o2000000
-
-WATCH_MASK = (
-    IN_MODIFY
-    | IN_ATTRIB
-    | IN_MOVED_FROM
-    | IN_MOVED_TO
-    | IN_CREATE
-    | IN_DELETE
-    | IN_DELETE_SELF
-    | IN_MOVE_SELF
-)
-_HEADER = struct.Struct("iIII")  # wd, mask, cookie, len
 EVENT_LIMIT = 100_000  # events a watch keeps for a reader that does not come
 
-
-@dataclass(slots=True)
-class RawEvent:
-    wd: int
-    mask: int
-    cookie: int
-    name: str
-
-
-class Inotify:
-    """The runtime's one inotify instance: watch descriptors shared and counted, read on the loop."""
-
-    def __init__(self) -> None:
-        if not sys.platform.startswith("linux"):
-            raise unimplemented("watching directories needs Linux (inotify); this runtime is not on Linux")
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        self._add = libc.inotify_add_watch
-        self._add.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
-        self._rm = libc.inotify_rm_watch
-        self._rm.argtypes = [ctypes.c_int, ctypes.c_int]
-        fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
-        if fd < 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
-        self.fd = fd
-        self._refs: dict[int, int] = {}
-        self._listeners: dict[int, set[Watch]] = {}
-        self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(fd, self._read)
-
-    def add(self, path: str, listener: Watch) -> int:
-        wd = self._add(self.fd, os.fsencode(path), WATCH_MASK | IN_ONLYDIR)
-        if wd < 0:
-            err = ctypes.get_errno()
-            if err == errno.ENOSPC:
-                raise OSError(
-                    err,
-                    "the inotify watch limit is reached (raise fs.inotify.max_user_watches, "
-                    "or watch a smaller tree)",
-                )
-            raise OSError(err, os.strerror(err), path)
-        self._refs[wd] = self._refs.get(wd, 0) + 1
-        self._listeners.setdefault(wd, set()).add(listener)
-        return wd
-
-    def remove(self, wd: int, listener: Watch) -> None:
-        listeners = self._listeners.get(wd)
-        if listeners is not None:
-            listeners.discard(listener)
-        left = self._refs.get(wd, 0) - 1
-        if left > 0:
-            self._refs[wd] = left
-            return
-        self._refs.pop(wd, None)
-        self._listeners.pop(wd, None)
-        self._rm(self.fd, wd)  # EINVAL when the kernel dropped it already: nothing to undo
-
-    def _read(self) -> None:
-        try:
-            data = os.read(self.fd, 256 * 1024)
-        except BlockingIOError:
-            return
-        except OSError as err:
-            log.warning("inotify read failed: %s", err)
-            return
-        offset = 0
-        events: list[RawEvent] = []
-        while offset + _HEADER.size <= len(data):
-            wd, mask, cookie, length = _HEADER.unpack_from(data, offset)
-            offset += _HEADER.size
-            raw_name = data[offset : offset + length].rstrip(b"\0")
-            offset += length
-            events.append(RawEvent(wd, mask, cookie, os.fsdecode(raw_name)))
-        for event in events:
-            if event.mask & IN_Q_OVERFLOW:
-                log.warning("inotify queue overflowed: some file events were lost")
-                continue
-            for listener in list(self._listeners.get(event.wd, ())):
-                listener.handle(event)
-            if event.mask & IN_IGNORED:  # the directory is gone: so is its watch
-                self._refs.pop(event.wd, None)
-                self._listeners.pop(event.wd, None)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._loop.remove_reader(self.fd)
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+_KINDS = {
+    inotify.CREATE: pb.EventType.CREATE,
+    inotify.WRITE: pb.EventType.WRITE,
+    inotify.REMOVE: pb.EventType.REMOVE,
+    inotify.RENAME: pb.EventType.RENAME,
+    inotify.CHMOD: pb.EventType.CHMOD,
+}
 
 
 class Watch:
-    """One watch of a directory (and, when recursive, everything below it)."""
+    """One watch: its events, as envd messages, in a channel."""
 
-    def __init__(self, inotify: Inotify, root: str, recursive: bool, include_entry: bool, shown: str = ""):
-        self.inotify = inotify
-        self.root = root  # resolved: what inotify watches
-        self.shown = shown or root  # as the client named it: the base of entry paths
-        self.recursive = recursive
-        self.include_entry = include_entry
+    def __init__(self) -> None:
         self.events: Channel[pb.FilesystemEvent] = Channel(EVENT_LIMIT)
-        self._dirs: dict[int, str] = {}  # wd -> directory relative to root ("" for root)
-        self._uploads: set[int] = set()  # cookies of temporary upload files moved away
-        self.closed = False
+        self.handle: WatchHandle | None = None
 
-    def start(self) -> None:
-        self._add_dir("", report=False)
-
-    def _add_dir(self, rel: str, report: bool) -> None:
-        """Watch a directory (and, when recursive, its subdirectories)."""
-        path = os.path.join(self.root, rel) if rel else self.root
-        try:
-            wd = self.inotify.add(path, self)
-        except OSError as err:
-            if not rel:
-                raise
-            log.debug("cannot watch %s: %s", path, err)
-            return
-        self._dirs[wd] = rel
-        if not self.recursive:
-            return
-        try:
-            children = sorted(os.scandir(path), key=lambda e: e.name)
-        except OSError:
-            return
-        for child in children:
-            child_rel = os.path.join(rel, child.name) if rel else child.name
-            if report and not child.name.startswith(UPLOAD_PREFIX):
-                self._emit(child_rel, pb.EventType.CREATE)
-            with contextlib.suppress(OSError):
-                if child.is_dir(follow_symlinks=False):
-                    self._add_dir(child_rel, report)
-
-    def _drop_dirs(self, rel: str) -> None:
-        """Stop watching a directory that moved out of (or within) the tree, and all below it."""
-        prefix = rel + "/"
-        for wd, name in list(self._dirs.items()):
-            if name == rel or name.startswith(prefix):
-                del self._dirs[wd]
-                self.inotify.remove(wd, self)
-
-    def _emit(self, name: str, kind: pb.EventType) -> None:
-        event = pb.FilesystemEvent(name=name, type=kind)
-        if self.include_entry:
-            with contextlib.suppress(OSError):
-                event.entry = entry_info(os.path.join(self.shown, name))
+    def emit(self, name: str, kind: str, found: Entry | None) -> None:
+        event = pb.FilesystemEvent(name=name, type=_KINDS.get(kind, pb.EventType.UNSPECIFIED))
+        if found is not None:
+            event.entry = to_entry_info(found)
         self.events.put_nowait(event)
 
-    def handle(self, raw: RawEvent) -> None:
-        rel = self._dirs.get(raw.wd)
-        if rel is None or self.closed:
-            return
-        mask = raw.mask
-        if mask & IN_IGNORED:
-            del self._dirs[raw.wd]
-            if not rel:  # the watched directory itself is gone: the watch ends
-                self.close()
-            return
-        if mask & (IN_DELETE_SELF | IN_MOVE_SELF):
-            return  # reported by the parent (or, for the root, by IN_IGNORED)
-        name = os.path.join(rel, raw.name) if rel else raw.name
-        is_dir = bool(mask & IN_ISDIR)
-        if raw.name.startswith(UPLOAD_PREFIX):
-            if mask & IN_MOVED_FROM:
-                self._uploads.add(raw.cookie)
-            return
-        if mask & IN_CREATE:
-            self._emit(name, pb.EventType.CREATE)
-            if is_dir and self.recursive:
-                self._add_dir(name, report=True)
-        elif mask & IN_MOVED_TO:
-            self._emit(name, pb.EventType.CREATE)
-            if raw.cookie in self._uploads:
-                self._uploads.discard(raw.cookie)
-                self._emit(name, pb.EventType.WRITE)
-            elif is_dir and self.recursive:
-                self._drop_dirs(name)
-                self._add_dir(name, report=True)
-        elif mask & IN_MODIFY:
-            self._emit(name, pb.EventType.WRITE)
-        elif mask & IN_DELETE:
-            self._emit(name, pb.EventType.REMOVE)
-        elif mask & IN_MOVED_FROM:
-            self._emit(name, pb.EventType.RENAME)
-            if is_dir and self.recursive:
-                self._drop_dirs(name)
-        elif mask & IN_ATTRIB:
-            self._emit(name, pb.EventType.CHMOD)
-
     def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        for wd in list(self._dirs):
-            self.inotify.remove(wd, self)
-        self._dirs.clear()
+        if self.handle is not None:
+            handle, self.handle = self.handle, None
+            handle.close()
         self.events.close()
 
 
 class Watches:
     """Every watch of the runtime, and the polling watchers by id."""
 
-    def __init__(self) -> None:
-        self._inotify: Inotify | None = None
+    def __init__(self, files: FileBackend) -> None:
+        self.files = files
         self.watchers: dict[str, Watch] = {}
         self._open: set[Watch] = set()
 
-    def open(self, root: str, recursive: bool, include_entry: bool) -> Watch:
+    async def open(self, root: str, recursive: bool, include_entry: bool) -> Watch:
         """Start watching `root` (an absolute path); events from now on are collected."""
-        try:
-            real = os.path.realpath(root)
-            if not os.path.isdir(real):
-                if not os.path.lexists(root):
-                    raise not_found(f"cannot watch '{root}': no such directory")
-                raise invalid(f"cannot watch '{root}': it is not a directory")
-            if self._inotify is None:
-                self._inotify = Inotify()
-            watch = Watch(self._inotify, real, recursive, include_entry, shown=root)
-            watch.start()
-        except OSError as err:
-            raise from_os_error(err, "cannot watch", root) from None
+        watch = Watch()
+        watch.handle = await run(
+            self.files.watch(root, recursive, include_entry, watch.emit, watch.events.close)
+        )
         self._open.add(watch)
         return watch
 
@@ -298,8 +74,8 @@ class Watches:
         watch.close()
         self._open.discard(watch)
 
-    def create_watcher(self, root: str, recursive: bool, include_entry: bool) -> str:
-        watch = self.open(root, recursive, include_entry)
+    async def create_watcher(self, root: str, recursive: bool, include_entry: bool) -> str:
+        watch = await self.open(root, recursive, include_entry)
         watcher_id = uuid.uuid4().hex
         self.watchers[watcher_id] = watch
         return watcher_id
@@ -321,6 +97,4 @@ class Watches:
         for watch in list(self._open):
             self.close(watch)
         self.watchers.clear()
-        if self._inotify is not None:
-            self._inotify.close()
-            self._inotify = None
+        self.files.shutdown()
