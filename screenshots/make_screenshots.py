@@ -11,6 +11,9 @@ Textual's Pilot, and saves SVGs next to this file:
   chart-preview.svg      the chart's image full-screen (p; half-block graphics)
   chart-interactive.svg  the chart drawn from its data, with its data table (i)
   tool-call.svg    the tool-call view (F12): an LLM's run_code call, what ran, the JSON back
+  output.svg       output as a terminal shows it: a progress bar and colours, a 1000x30
+                   DataFrame (index, head and tail, what is hidden), HTML, a search (Ctrl+F)
+  completion.svg   completion from the kernel (Ctrl+Space) in the editor
   replay.svg       a replay of the log's runs (Alt+R) after their input file changed: a step
                    that differs, with its diff
   fanout.svg       one snippet in three python contexts (Alt+F), the one that differs marked
@@ -49,6 +52,7 @@ from tui.demo import quit_app, run_and_wait, wait_ready, wait_started, wait_unti
 from tui.runtime.launcher import LocalRuntime  # noqa: E402
 from tui.screens.chart import ChartScreen  # noqa: E402
 from tui.screens.cockpit import CockpitScreen  # noqa: E402
+from tui.screens.completion import CompletionScreen  # noqa: E402
 from tui.screens.fanout import FanOutScreen  # noqa: E402
 from tui.screens.file_preview import FilePreviewScreen  # noqa: E402
 from tui.screens.history import HistoryScreen  # noqa: E402
@@ -210,6 +214,63 @@ async def make_charts(url: str, out: Path) -> None:
         screen.show(calls, screen.results, found)
         await pilot.pause(0.3)
         save(app, out, "tool-call.svg")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+OUTPUT_RUNS = [
+    "import sys, time\n"
+    "for i in range(0, 101, 4):\n"
+    "    bar = '█' * (i // 5) + '░' * (20 - i // 5)\n"
+    "    print(f'\\r\\x1b[36mtraining\\x1b[0m {bar} {i:3d}%', end='', flush=True)\n"
+    "print('\\n\\x1b[1;32m✔ done\\x1b[0m in 25 steps')",
+    "import numpy as np, pandas as pd\n"
+    "pd.DataFrame(np.arange(30000).reshape(1000, 30), columns=[f'c{i}' for i in range(30)])",
+    "import statistics\nfrom IPython.display import HTML\n"
+    "HTML('<p><b>Report</b> for <i>Oslo</i>, see <a href=\"https://e2b.dev\">e2b.dev</a></p>'\n"
+    "     '<ul><li>rain: 12 mm</li><li>wind: 4 m/s</li></ul>')",
+]
+
+
+async def make_output(url: str, out: Path) -> None:
+    """Output as faithful as a terminal shows it, a search, and completion from the kernel."""
+    app = WorkbenchApp(session=Session(url=url))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot, LANGUAGES)
+        await wait_started(pilot)
+        await use_context(pilot, "python")
+        for code in OUTPUT_RUNS:
+            record = await run_and_wait(pilot, code)
+            if record.status != "ok":
+                raise RuntimeError(f"output run failed: {record.status} {record.failure}")
+        editor = app.main.editor_pane.current()
+        assert editor is not None
+        # completion first: freezing (for the pictures) renames the contexts the kernel is asked through
+        editor.replace("xs = [3, 1, 4, 1, 5]\nstatistics.m", (0, 0), editor.document.end)
+        editor.move_cursor(editor.document.end)
+        editor.focus()
+        await pilot.press("ctrl+@")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompletionScreen), what="the completion menu")
+        demo.freeze(app)
+        editor.cursor_blink = False
+        app.clear_notifications()
+        await pilot.pause(0.3)
+        save(app, out, "completion.svg")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, CompletionScreen), what="closing")
+
+        editor.replace("df.describe()\n", (0, 0), editor.document.end)
+        await hold_still(pilot)
+        last = app.main.log_view.focused_block()
+        assert last is not None
+        last.focus()  # on a block, Ctrl+F searches the log (elsewhere it opens the Files pane)
+        await pilot.press("ctrl+f")
+        bar = app.main.query_one("#log-search")
+        await pilot.press(*"299")
+        await wait_until(pilot, lambda: "matches" in bar.count_text, what="the search")
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        save(app, out, "output.svg")
         await pilot.press("escape")
         await quit_app(pilot)
 
@@ -415,6 +476,7 @@ def main() -> None:
         try:
             asyncio.run(make(runtime.url, out))
             asyncio.run(make_charts(runtime.url, out))
+            asyncio.run(make_output(runtime.url, out))
             asyncio.run(make_compare(runtime.url, out, workdir))
             asyncio.run(make_panes(runtime.url, out, workdir))
         finally:

@@ -7,6 +7,7 @@ import pytest
 from tui.app import WorkbenchApp
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_started, wait_until
+from tui.screens.choice import ChoiceScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.new_context import NewContextScreen
@@ -105,13 +106,21 @@ async def test_new_context_modal_creates_and_binds_a_context(runtime_url, home, 
         modal = app.screen
         modal.query_one("#language").value = "bash"
         modal.query_one("#cwd").value = str(tmp_path)
+        first = app.main.editor_pane.current()
         await pilot.click("#create")
         await wait_until(pilot, lambda: live() - before, what="the new context")
         new_id = (live() - before).pop()
         info = app.runbook.contexts[new_id]
         assert info.language == "bash" and info.cwd == str(tmp_path)
+        # the buffer holds python code: F2 does not silently turn it into a bash buffer, it asks
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        assert "holds python code" in app.screen.question
+        await pilot.press("n")  # a new buffer for the bash context
         await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.context_id == new_id)
+        assert app.main.editor_pane.current() is not first
         assert app.main.editor_pane.current().buffer.language == "bash"
+        assert first.buffer.language == "python" and "hello from python" in first.text
+        assert app.focused is app.main.editor_pane.current()
         await wait_until(
             pilot,
             lambda: new_id in [item.info.id for item in app.main.sidebar.list_view.query(ContextItem)],
@@ -127,12 +136,22 @@ async def test_switch_context_from_sidebar(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot, ("python", "javascript"))
-        await wait_started(pilot)  # a context that finishes starting moves the highlight back
-        items = list(app.main.sidebar.list_view.query(ContextItem))
+        await wait_started(pilot)  # a context appearing later would move the highlight back
+        sidebar = app.main.sidebar
+        items = list(sidebar.list_view.query(ContextItem))
         js_index = next(i for i, item in enumerate(items) if item.info.language == "javascript")
-        app.main.sidebar.list_view.focus()
-        app.main.sidebar.list_view.index = js_index
+        sidebar.list_view.focus()
+        sidebar.list_view.index = js_index
+
+        def on_javascript() -> bool:
+            found = sidebar.highlighted()
+            return found is not None and found.language == "javascript"
+
+        await wait_until(pilot, on_javascript, what="the javascript context highlighted")
         await pilot.press("enter")
+        # the buffer holds python code: asked first, then switched (s) as told
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        await pilot.press("s")
         await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.language == "javascript")
         record = await run_and_wait(pilot, "console.log('from js', 2 ** 10)")
         assert record.language == "javascript"
@@ -186,6 +205,8 @@ async def test_interrupt_keeps_state(runtime_url, home, tmp_path):
         await pilot.press("f6")
         await wait_until(pilot, lambda: not record.running, what="the interrupt")
         assert record.status == "interrupted"
+        assert record.failure == "Interrupted: the kernel stopped the run and keeps its state."
+        assert record.error is not None and record.error.name == "KeyboardInterrupt"
         after = await run_and_wait(pilot, "state + 1")
         assert after.status == "ok"
         assert any(r.text == "42" for r in after.results)

@@ -50,6 +50,7 @@ def test_every_binding_id_is_unique_and_every_action_exists() -> None:
     from tui.controllers.sandbox import SandboxController  # noqa: F401 - the palette's targets
     from tui.screens.cockpit import CockpitScreen
     from tui.screens.main import MainScreen
+    from tui.widgets.editor import CodeEditor
     from tui.widgets.files import FilesPane
     from tui.widgets.output_log import RunBlock
     from tui.widgets.sidebar import ContextSidebar
@@ -62,6 +63,7 @@ def test_every_binding_id_is_unique_and_every_action_exists() -> None:
         "block": RunBlock,
         "sidebar": ContextSidebar,
         "app": WorkbenchApp,
+        "editor": CodeEditor,
         "files": FilesPane,
         "terminal": TerminalView,
         "cockpit": CockpitScreen,
@@ -305,6 +307,110 @@ async def test_launch_starts_python_only_and_a_language_starts_when_first_run(ho
         assert record.language == "bash" and "started on demand" in record.full_output()
         await quit_app(pilot)
     assert app.return_code == 0
+
+
+# -- smaller defects (issue 14, section 3) -------------------------------------------------------
+
+
+async def test_history_filters_as_you_type_and_arrows_move(runtime_url, home):
+    from tui.screens.history import HistoryScreen
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await run_and_wait(pilot, "print('alpha run')")
+        await run_and_wait(pilot, "print('beta run')")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history")
+        screen = app.screen
+        assert len(screen.entries) == 2
+        await pilot.press(*"alpha")  # typing filters at once: the filter has the focus
+        await wait_until(pilot, lambda: len(screen.entries) == 1, what="the filter")
+        assert "alpha" in screen.entries[0].code
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "backspace")
+        await wait_until(pilot, lambda: len(screen.entries) == 2, what="the filter cleared")
+        table = screen.query_one("#history-table")
+        await pilot.press("down")
+        assert table.cursor_row == 1
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.main.editor_pane.current().text == "print('alpha run')")
+        await quit_app(pilot)
+
+
+async def test_f12_opens_with_a_placeholder_not_a_sample_in_the_text(runtime_url, home):
+    from textual.widgets import TextArea
+
+    from tui.screens.tool_call import ToolCallScreen
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolCallScreen), what="the tool-call view")
+        box = app.screen.query_one("#tool-input", TextArea)
+        assert box.text == "" and "run_code" in str(box.placeholder)
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_the_remove_dialog_says_which_key_confirms(runtime_url, home):
+    from textual.widgets import Label
+
+    from tui.screens.confirm import ConfirmScreen
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await app.main.run_action("remove_context")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#confirm-keys"),
+            what="the question",
+        )
+        keys = str(app.screen.query_one("#confirm-keys", Label).content)
+        assert "y: Remove" in keys and "Esc" in keys
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert app.main.current_context() is not None  # not removed
+        await quit_app(pilot)
+
+
+def test_the_output_cache_is_pruned_oldest_first_to_the_setting(tmp_path, monkeypatch) -> None:
+    import os
+    import time
+
+    from tui.core.cache import prune_output_cache, runs_dir
+
+    monkeypatch.setenv("E2B_WORKBENCH_HOME", str(tmp_path))
+    now = time.time()
+    folders = []
+    for n, age in enumerate((5000, 4000, 3000, 30)):  # seconds ago; the last one is recent
+        folder = runs_dir() / f"session-{n}"
+        folder.mkdir(parents=True)
+        (folder / "run-1.txt").write_bytes(b"x" * 1024 * 1024)  # 1 MB each
+        for path in (folder / "run-1.txt", folder):
+            os.utime(path, (now - age, now - age))
+        folders.append(folder)
+    current = runs_dir() / "current"
+    current.mkdir()
+    (current / "run-1.txt").write_bytes(b"x" * 1024 * 1024)
+    os.utime(current / "run-1.txt", (now - 9000, now - 9000))
+    os.utime(current, (now - 9000, now - 9000))
+    done = prune_output_cache(2.5, current=current, now=now)
+    # 5 MB: the oldest go until 2.5 MB are left; this session's folder and a recent one stay
+    assert done.removed == 3 and not folders[0].exists() and not folders[1].exists()
+    assert not folders[2].exists() and folders[3].exists() and current.exists()
+    assert done.kept == 2 * 1024 * 1024
+    assert prune_output_cache(0, current=current, now=now).removed == 0  # the recent one stays
+
+
+def test_output_cache_setting_is_read_and_checked(tmp_path) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("output_cache_mb = 50\n")
+    assert load_config(config_file).output_cache_mb == 50
+    config_file.write_text('output_cache_mb = "lots"\n')
+    bad = load_config(config_file)
+    assert bad.output_cache_mb == 200 and "output_cache_mb must be a number of megabytes" in bad.problems[0]
 
 
 async def test_keys_typed_as_a_dialog_opens_land_in_its_field(runtime_url, home):

@@ -802,3 +802,17 @@ async def test_keys_typed_ahead_never_pile_up_dialogs(runtime_url, home):
             await pilot.press("escape")
             await wait_until(pilot, lambda d=depth: len(app.screen_stack) < d, what="the dialog to close")
         await quit_app(pilot)
+
+
+def test_a_charts_names_reach_no_terminal_as_escapes() -> None:
+    """Titles, labels and categories are the sandbox's text: shown, never acted on (issue 11.1)."""
+    from tui.core.charts import describe_chart
+
+    hostile = {**BAR_CHART, "title": "\x1b]0;PWNED\x07Bars", "y_label": "tons\x1b[2J"}
+    hostile["elements"] = [{"label": "a\x1b]52;c;SGVsbG8=\x07", "group": "2023\x9b2J", "value": 3.0}]
+    (bar,) = chart_parts(Result(chart=hostile).chart)
+    shown = [bar.title, bar.y_label, *bar.columns, *(c for row in bar.rows for c in row)]
+    shown += [s.label for s in bar.series] + [x for s in bar.series for x in s.x if isinstance(x, str)]
+    assert all("\x1b" not in text and "\x9b" not in text and "\x07" not in text for text in shown), shown
+    assert bar.title == "Bars" and bar.rows[0][:2] == ["2023", "a"]
+    assert describe_chart(Result(chart=hostile).chart) == "bar chart “Bars” (1 bar)"

@@ -150,7 +150,7 @@ def test_javascript_error_position_is_true_with_env_vars(sandbox):
     code = "const wbA = 1;\nconst wbB = 2;\nthrow new Error('on line three');"
     execution = sandbox.run_code(code, language="javascript", envs={"WB_VAR": "1"})
     assert execution.error is not None and execution.error.value == "on line three"
-    assert ":3:" in execution.error.traceback, execution.error.traceback
+    assert "line 3, column 7" in execution.error.traceback, execution.error.traceback
 
 
 # -- streaming -----------------------------------------------------------------------------

@@ -85,8 +85,10 @@ def test_real_app_in_tmux_runs_code_and_quits_cleanly(tmp_path: Path) -> None:
     workdir.mkdir()
     exit_file = tmp_path / "exit"
     # the app owns the terminal: its stdout and stderr are not redirected
+    # tmux started without a terminal puts COLUMNS=80 and LINES=24 in its environment, which
+    # would hold the app at 80x24 whatever the pane's size: the app measures the pane
     command = (
-        f"env E2B_WORKBENCH_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} -m tui"
+        f"env -u COLUMNS -u LINES E2B_WORKBENCH_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} -m tui"
         f"; echo EXIT=$? > {shlex.quote(str(exit_file))}"
     )
     started = time.monotonic()
@@ -139,6 +141,117 @@ def test_real_app_in_tmux_runs_code_and_quits_cleanly(tmp_path: Path) -> None:
             Path(socket_path).unlink(missing_ok=True)
 
 
+# -- the terminal stays the user's (issue 11) and keys land where they are seen (issue 14) ------
+
+
+class AppInTmux:
+    """The app started from a shell in a tmux pane, the way a person starts it."""
+
+    def __init__(self, tmp_path: Path, size: tuple[int, int] = (120, 40)) -> None:
+        self.tmux = Tmux(require_tmux(), f"e2b-workbench-test-{uuid.uuid4().hex[:12]}")
+        self.home = tmp_path / f"home-{uuid.uuid4().hex[:8]}"
+        self.workdir = tmp_path / "work"
+        self.workdir.mkdir(exist_ok=True)
+        self.exit_file = tmp_path / f"exit-{uuid.uuid4().hex[:6]}"
+        self.size = size
+        self.socket_path = ""
+
+    def __enter__(self) -> AppInTmux:
+        tmux = self.tmux
+        width, height = self.size
+        # a plain shell first, so the pane's title before the app is known
+        tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-c", str(self.workdir), "sh")
+        self.socket_path = tmux("display", "-p", "#{socket_path}", check=False).strip()
+        # OSC 52 from an application would create a tmux buffer, a title would rename the pane
+        tmux("set-option", "-g", "set-clipboard", "on")
+        tmux("set-option", "-g", "allow-rename", "on")
+        return self
+
+    def title(self) -> str:
+        return self.tmux("display", "-p", "#{pane_title}").strip()
+
+    def buffers(self) -> str:
+        return self.tmux("list-buffers", check=False).strip()
+
+    def start(self) -> None:
+        command = (
+            f"env -u COLUMNS -u LINES E2B_WORKBENCH_HOME={shlex.quote(str(self.home))} "
+            f"{shlex.quote(sys.executable)} -m tui; echo EXIT=$? > {shlex.quote(str(self.exit_file))}; exit"
+        )
+        self.tmux("send-keys", "-l", command)
+        self.tmux("send-keys", "Enter")
+        self.tmux.wait_for(lambda s: PYTHON_CONTEXT.search(s) is not None, 90, "a python context in the sidebar")
+
+    def replace_code(self, code: str) -> None:
+        """Select all (Ctrl+A), delete it, and type `code`."""
+        self.tmux("send-keys", "C-a")
+        self.tmux("send-keys", "DC")
+        self.tmux.wait_for(lambda s: not re.search(r"^ *1 +\S", s.split("\n", 3)[3]), 10, "an empty editor")
+        for n, line in enumerate(code.splitlines()):
+            if n:
+                self.tmux("send-keys", "Enter")
+            self.tmux("send-keys", "-l", line)
+        last = code.splitlines()[-1]  # lines longer than the editor scroll: look for a short one
+        self.tmux.wait_for(lambda s: last in s, 10, "the typed code in the editor")
+
+    def quit(self) -> None:
+        self.tmux("send-keys", "C-q")
+        deadline = time.monotonic() + 60
+        while not (self.exit_file.exists() and self.exit_file.read_text().strip()):
+            assert time.monotonic() < deadline, f"the app did not exit; the screen:\n{self.tmux.screen()}"
+            time.sleep(0.1)
+        assert self.exit_file.read_text().strip() == "EXIT=0"
+
+    def __exit__(self, *_exc: object) -> None:
+        self.tmux("kill-server", check=False)
+        if self.socket_path:
+            Path(self.socket_path).unlink(missing_ok=True)
+
+
+@pytest.mark.timeout(180)
+def test_in_tmux_neither_start_up_nor_output_takes_over_the_terminal(tmp_path: Path) -> None:
+    """Issue 11.1 and 11.2: starting the app leaves the pane's title alone (textual-image's
+    kitty query used to set it to `Gi=...;AAAA`), and user code printing a title, an OSC 52
+    clipboard write and a screen clear changes neither the title, nor tmux's buffers, nor
+    the screen."""
+    with AppInTmux(tmp_path) as app:
+        before = app.title()
+        app.start()
+        assert app.title() == before, f"the app changed the pane title to {app.title()!r}"
+        assert not app.buffers()
+        app.replace_code("print('\\x1b]0;PWNED\\x07\\x1b]52;c;SGVsbG8=\\x07\\x1b[2J')\nprint('after-' + 'marker')")
+        app.tmux("send-keys", "F5")
+        screen = app.tmux.wait_for(lambda s: "after-marker" in s, 60, "the run's output")
+        assert app.title() == before, f"output changed the pane title to {app.title()!r}"
+        assert not app.buffers(), f"output wrote tmux's clipboard: {app.buffers()}"
+        assert "Contexts" in screen and "e2b-workbench" in screen, f"the screen was cleared:\n{screen}"
+        assert screen.count("PWNED") == 1  # in the code in the editor, nowhere else
+        app.quit()
+
+
+@pytest.mark.timeout(180)
+def test_in_tmux_keys_and_a_paste_after_a_buffer_switch_land_in_the_buffer_on_screen(tmp_path: Path) -> None:
+    """Issue 14: after Ctrl+PgUp/PgDn typed text went nowhere, a paste was lost and F5 ran the
+    buffer's old code. Switch, type at once, switch, paste at once (bracketed paste), run."""
+    with AppInTmux(tmp_path) as app:
+        app.start()
+        tmux = app.tmux
+        app.replace_code("print('old-' + 'code')")
+        tmux("send-keys", "C-n")  # a second buffer, empty, focused
+        tmux.wait_for(lambda s: "buffer2" in s, 10, "the second buffer's tab")
+        tmux("send-keys", "C-PPage")  # back to the first: typing goes on there
+        tmux("send-keys", "-l", "#typed")
+        tmux.wait_for(lambda s: "print('old-' + 'code')#typed" in s, 10, "typing in the first buffer")
+        tmux("send-keys", "C-NPage")  # to the second again, and paste at once
+        tmux("set-buffer", "-b", "code", "print('pasted-' + 'code')")
+        tmux("paste-buffer", "-p", "-d", "-b", "code")
+        tmux.wait_for(lambda s: "print('pasted-' + 'code')" in s, 10, "the pasted code in the editor")
+        tmux("send-keys", "F5")
+        screen = tmux.wait_for(lambda s: "pasted-code" in s, 60, "the pasted code's output")
+        assert "old-code\n" not in screen.replace(" ", ""), screen
+        app.quit()
+
+
 def type_into_dialog(tmux: Tmux, text: str, clear: str = "") -> None:
     """Type `text` into the dialog's field (emptied first when it shows `clear`), then Enter,
     each step once the screen shows the one before: keys sent while the field is not focused
@@ -176,7 +289,9 @@ def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_
     downloads.mkdir()
     exit_file = tmp_path / "exit"
     command = (
-        f"env E2B_WORKBENCH_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} -m tui --local"
+        # (without the COLUMNS=80 tmux puts in its environment: the app measures the pane)
+        f"env -u COLUMNS -u LINES E2B_WORKBENCH_HOME={shlex.quote(str(home))} "
+        f"{shlex.quote(sys.executable)} -m tui --local"
         f"; echo EXIT=$? > {shlex.quote(str(exit_file))}"
     )
     code = (

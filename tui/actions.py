@@ -13,7 +13,7 @@ from typing import Literal
 
 from textual.binding import Binding
 
-Scope = Literal["app", "main", "sidebar", "block", "files", "terminal", "cockpit"]
+Scope = Literal["app", "main", "sidebar", "block", "editor", "files", "terminal", "cockpit"]
 Mode = Literal["any", "local", "cloud"]
 
 
@@ -100,7 +100,14 @@ ACTIONS: tuple[Action, ...] = (
         "ctrl+pageup",
     ),
     Action("close_buffer", "close_buffer", "Close buffer", "close the current editor tab"),
+    Action("reopen_buffer", "reopen_buffer", "Reopen closed buffer", "open the buffer closed last again"),
     Action("clear_log", "clear_log", "Clear log", "remove finished runs from the log", "ctrl+l"),
+    Action(
+        "search",
+        "search",
+        "Search the log",
+        "search the log (on a block: `Ctrl+F` or `/`)",
+    ),
     Action("maximize_pane", "maximize_pane", "Maximize pane", "maximize the focused pane (again to restore)"),
     Action(
         "artifacts",
@@ -135,6 +142,12 @@ ACTIONS: tuple[Action, ...] = (
         "fresh state for the selected context (same id and cwd)",
     ),
     Action("remove_context", "remove_context", "Remove context", "remove the selected context (asks first)"),
+    Action(
+        "type_check",
+        "type_check",
+        "Type-check buffer",
+        "check the TypeScript buffer's types with deno check (local runtime)",
+    ),
     Action(
         "tool_call",
         "tool_call",
@@ -175,7 +188,7 @@ ACTIONS: tuple[Action, ...] = (
         "files",
         "files",
         "Files",
-        "the sandbox's files in the sidebar (again: back to the contexts)",
+        "the sandbox's files in the sidebar (again: back to the contexts; on a block in the log `Ctrl+F` searches it)",
         "ctrl+f",
         footer="Files",
     ),
@@ -337,6 +350,85 @@ ACTIONS: tuple[Action, ...] = (
         "save", "artifact('save')", "", "save its image or chart", "s", scope="block", footer="Save artifact"
     ),
     Action("artifacts", "artifact('list')", "", "list its artifacts", "a", scope="block", footer="Artifacts"),
+    Action(
+        "search",
+        "screen.search",
+        "",
+        "search the log: `Enter` / `↓` next match, `↑` previous, `Esc` closes (`Ctrl+F` in the full output too)",
+        "ctrl+f,slash",
+        scope="block",
+        footer="Search",
+    ),
+    Action(
+        "form",
+        "next_form",
+        "",
+        "switch its results between their forms: text (the default), table, markdown, HTML, JSON",
+        "f",
+        scope="block",
+        footer="Form",
+    ),
+    # -- the editor (with Textual's TextArea keys: Ctrl+Z / Ctrl+Y undo and redo, Ctrl+X / C / V...) --
+    Action(
+        "complete",
+        "complete",
+        "Complete",
+        "complete the name before the cursor, from the context's kernel (`Tab` after a name does too)",
+        "ctrl+space,ctrl+@",
+        scope="editor",
+    ),
+    Action(
+        "inspect",
+        "inspect",
+        "Inspect name",
+        "the signature and docstring of the name under the cursor, from the context's kernel",
+        "f1",
+        scope="editor",
+    ),
+    Action(
+        "indent",
+        "indent",
+        "",
+        "indent the selected lines (with no selection: complete after a name, else indent)",
+        "tab",
+        scope="editor",
+    ),
+    Action("dedent", "dedent", "", "dedent the current or selected lines", "shift+tab", scope="editor"),
+    Action(
+        "toggle_comment",
+        "toggle_comment",
+        "Toggle comment",
+        "comment or uncomment the current or selected lines, in the buffer's language",
+        "ctrl+underscore,ctrl+slash",
+        scope="editor",
+    ),
+    Action("select_all", "select_all", "Select all", "select the whole buffer", "ctrl+a", scope="editor"),
+    Action("document_start", "document_start", "", "to the start of the buffer", "ctrl+home", scope="editor"),
+    Action("document_end", "document_end", "", "to the end of the buffer", "ctrl+end", scope="editor"),
+    Action(
+        "select_to_start",
+        "document_start(True)",
+        "",
+        "select to the start of the buffer",
+        "ctrl+shift+home",
+        scope="editor",
+    ),
+    Action(
+        "select_to_end",
+        "document_end(True)",
+        "",
+        "select to the end of the buffer",
+        "ctrl+shift+end",
+        scope="editor",
+    ),
+    Action(
+        "go_to_line",
+        "go_to_line",
+        "Go to line",
+        "go to a line (`12`, or line and column: `12:5`)",
+        "alt+g",
+        scope="editor",
+    ),
     # -- the Files pane --------------------------------------------------------------------
     Action(
         "preview",
@@ -450,8 +542,9 @@ def bindings(scope: Scope, priority: bool = False) -> list[Binding]:
 
 
 def palette_actions(mode: str) -> list[Action]:
-    """The command palette's entries on the local runtime (`mode` local) or E2B cloud."""
-    return [a for a in ACTIONS if a.title and a.scope == "main" and a.mode in ("any", mode)]
+    """The command palette's entries on the local runtime (`mode` local) or E2B cloud:
+    the main view's, and the editor's (they act on the current buffer)."""
+    return [a for a in ACTIONS if a.title and a.scope in ("main", "editor") and a.mode in ("any", mode)]
 
 
 def key_label(keys: str) -> str:
@@ -467,7 +560,13 @@ def key_label(keys: str) -> str:
             "escape": "Esc",
             "delete": "Del",
             "enter": "Enter",
+            "underscore": "_",
+            "slash": "/",
+            "@": "@",
             "space": "Space",
+            "tab": "Tab",
+            "home": "Home",
+            "end": "End",
         }
         *mods, last = key.split("+")
         if last in names:
@@ -488,11 +587,13 @@ def readme_tables() -> str:
         "main": "In the main view (`F5` and the other keys work from any pane; every action is also in the command palette, `Ctrl+P`):",
         "sidebar": "In the sidebar:",
         "block": "On a block in the log:",
+        "editor": "In the editor (besides Textual's own: `Ctrl+Z` / `Ctrl+Y` undo and redo, per buffer, "
+        "`Ctrl+X` / `Ctrl+C` / `Ctrl+V`, `Shift+arrows` select):",
         "files": "In the Files pane (`Ctrl+F`):",
         "terminal": "In the terminal (`F10`; every other key, `F5` and `Ctrl+Q` included, goes to the shell):",
         "cockpit": "In the cockpit (`F11`):",
     }
-    for scope in ("main", "sidebar", "block", "files", "terminal", "cockpit"):
+    for scope in ("main", "sidebar", "block", "editor", "files", "terminal", "cockpit"):
         rows = [a for a in ACTIONS if a.keys and (a.scope == scope or (scope == "main" and a.scope == "app"))]
         out.append(headings[scope])
         out.append("")
@@ -500,7 +601,7 @@ def readme_tables() -> str:
         out.append("|---|---|")
         out += [f"| {key_label(a.keys)} | {a.help} |" for a in rows]
         out.append("")
-    palette = [a.title for a in ACTIONS if a.title and not a.keys]
+    palette = [a.title for a in ACTIONS if a.title and not a.keys and a.scope in ("main", "editor")]
     out.append(f"Only in the command palette: {', '.join(palette)}.")
     out.append("")
     ids = [f"`{a.binding_id}`" for a in ACTIONS if a.keys]

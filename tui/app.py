@@ -22,6 +22,7 @@ from .controllers.files import FilesController
 from .controllers.sandbox import SandboxController
 from .controllers.terminal import TerminalController
 from .core.buffers import BufferStore
+from .core.cache import prune_output_cache
 from .core.config import Config, load_config
 from .core.history import History
 from .core.runbook import RunBook
@@ -87,6 +88,11 @@ class WorkbenchApp(App[int]):
             self.set_keymap({k: v for k, v in self.config.keymap.items() if k in known})
         for problem in self.config.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
+        self.run_worker(self._prune_cache, thread=True, group="cache", exit_on_error=False)
+
+    def _prune_cache(self) -> None:
+        """Past sessions' full outputs beyond `output_cache_mb` go (oldest first), off the UI thread."""
+        prune_output_cache(self.config.output_cache_mb, current=self.session.output_dir)
 
     def get_default_screen(self) -> Screen:
         return self._main
@@ -106,7 +112,13 @@ class WorkbenchApp(App[int]):
         yield from super().get_system_commands(screen)
         for action in palette_actions(self.session.mode):
 
-            async def run(action: str = action.action) -> None:
+            async def run(action: str = action.action, scope: str = action.scope) -> None:
+                if scope == "editor":  # the editor's actions act on the current buffer
+                    editor = self._main.editor_pane.current()
+                    if editor is not None:
+                        self._main.set_focus(editor)
+                        await editor.run_action(action)
+                    return
                 await self._main.run_action(action)
 
             yield SystemCommand(action.title, action.help[:1].upper() + action.help[1:], run)

@@ -123,6 +123,7 @@ def freeze(app: WorkbenchApp, cwd: str = "~/project") -> None:
         record.context_label = entry.label if entry else record.context_label
         if record.duration is not None:
             record.duration = 0.042 * n
+            record.running_since = record.started_mono  # no wait: its run time is its duration
     main.show_contexts()
     for block in main.log_view.blocks.values():
         block.refresh_block()

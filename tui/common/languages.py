@@ -30,6 +30,7 @@ class Language:
     example: str  # a first buffer in this language
     hello: str  # prints "hello from <name>" (doctor --run)
     family: str = ""  # the kernel family it runs on ("" = its own name)
+    comment: str = "#"  # what starts a line comment (the editor's toggle comment)
 
     @property
     def kernel_family(self) -> str:
@@ -56,6 +57,7 @@ _ALL = (
         highlight="javascript",
         example="const xs = [1, 2, 3].map(x => x * x);\nconsole.log('hello from javascript');\nxs\n",
         hello="console.log('hello from javascript')",
+        comment="//",
     ),
     Language(
         "typescript",
@@ -67,6 +69,7 @@ _ALL = (
         example="const greet = (who: string): string => `hello from ${who}`;\ngreet('typescript')\n",
         hello="const who: string = 'typescript'; console.log(`hello from ${who}`)",
         family="javascript",
+        comment="//",
     ),
     Language(
         "r",
@@ -87,6 +90,7 @@ _ALL = (
         highlight="java",
         example='System.out.println("hello from java");\n',
         hello='System.out.println("hello from java");',
+        comment="//",
     ),
     Language(
         "bash",

@@ -25,6 +25,8 @@ from e2b_code_interpreter.charts import (
     SuperChart,
 )
 
+from ..common.terminal import clean
+
 ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 NOUNS = {  # what a chart's elements are, by kind
     "line": ("series", "series"),
@@ -71,7 +73,7 @@ def describe_chart(chart: Chart) -> str:
     """`line chart “Sales” (2 series)`: the summary in one line."""
     summary = chart_summary(chart)
     kind = summary["type"].replace("_", "-")
-    title = f" “{summary['title']}”" if summary["title"] else ""
+    title = f" “{clean(summary['title'])}”" if summary["title"] else ""
     if "charts" in summary:
         count = len(summary["charts"])
     elif "series" in summary:  # a bar group counts its bars, a line one
@@ -175,13 +177,26 @@ def cell(value: Any) -> str:
 
 
 def chart_parts(chart: Chart) -> list[ChartPart]:
-    """A chart as drawable parts: itself, or a superchart's charts in order."""
+    """A chart as drawable parts: itself, or a superchart's charts in order. Every name in
+    them (title, labels, categories, cells) is the sandbox's text, made safe to show."""
     if isinstance(chart, SuperChart):
         parts: list[ChartPart] = []
         for element in chart.elements:
             parts.extend(chart_parts(element))
         return parts
-    return [_part(chart)]
+    return [_safe(_part(chart))]
+
+
+def _safe(part: ChartPart) -> ChartPart:
+    part.title, part.x_label, part.y_label = clean(part.title), clean(part.x_label), clean(part.y_label)
+    for series in part.series:
+        series.label = clean(series.label)
+        series.x = [clean(x) if isinstance(x, str) else x for x in series.x]
+    for box in part.boxes:
+        box.label = clean(box.label)
+    part.columns = [clean(c) for c in part.columns]
+    part.rows = [[clean(c) for c in row] for row in part.rows]
+    return part
 
 
 def _part(chart: Chart) -> ChartPart:

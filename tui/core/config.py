@@ -11,6 +11,7 @@ sandbox_timeout = 300        # cloud: seconds a sandbox lives without a keep-ali
 domain = "e2b.app"           # cloud: the E2B domain
 sandbox_profile = "default"  # local: the sandbox's Python environment (minimal, default, full)
 python_env = "/path/to/venv" # local: an existing environment (with ipykernel) used as it is
+output_cache_mb = 200        # full outputs of past sessions kept in the cache dir (MB; pruned at start)
 
 [metadata]                   # cloud: attached to sandboxes this app creates
 owner = "me"
@@ -23,7 +24,8 @@ run = "f5,ctrl+r"
 interrupt = "f6,ctrl+g"
 
 Every setting has an env var: E2B_WORKBENCH_RUN_TIMEOUT, _PRESTART ("python,r"), _THEME, _GRAPHICS, _ISOLATE,
-_TEMPLATE, _SANDBOX_TIMEOUT, _DOMAIN, _SANDBOX_PROFILE, _PYTHON_ENV, _METADATA ("k=v,k=v"),
+_TEMPLATE, _SANDBOX_TIMEOUT, _DOMAIN, _SANDBOX_PROFILE, _PYTHON_ENV, _OUTPUT_CACHE_MB,
+_METADATA ("k=v,k=v"),
 _ENVS ("K=v,K2=v") and _KEYMAP ("id=keys;id=keys").
 The E2B API key is read from E2B_API_KEY only, and never stored by this program.
 """
@@ -58,6 +60,7 @@ class Config:
     domain: str | None = None
     sandbox_profile: str | None = None  # None: the runtime's default (E2B's template)
     python_env: str | None = None
+    output_cache_mb: float = 200.0
     metadata: dict[str, str] = field(default_factory=dict)
     envs: dict[str, str] = field(default_factory=dict)
     keymap: dict[str, str] = field(default_factory=dict)
@@ -84,13 +87,16 @@ def _pairs(text: str, sep: str) -> dict[str, str]:
     return pairs
 
 
-def _seconds(value: Any) -> float:
+def _non_negative(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError
-    seconds = float(value)
-    if seconds < 0:
+    number = float(value)
+    if not number >= 0:  # NaN too
         raise ValueError
-    return seconds
+    return number
+
+
+_seconds = _non_negative
 
 
 def _sandbox_seconds(value: Any) -> int:
@@ -166,6 +172,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "domain": (_text, "a domain such as e2b.app"),
     "sandbox_profile": (_profile, "one of " + ", ".join(PROFILES)),
     "python_env": (_text, "the folder of a Python environment that has ipykernel"),
+    "output_cache_mb": (_non_negative, "a number of megabytes (0 = keep only the current session's)"),
     "metadata": (_table(","), "a table, or key=value pairs separated by commas"),
     "envs": (_table(","), "a table, or NAME=value pairs separated by commas"),
     "keymap": (_table(";"), "a table of binding id = keys, or id=keys pairs separated by ';'"),

@@ -7,7 +7,6 @@ the code runs as it is). Image results are saved by `saving.ImageSaver`.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TextIO
 from e2b_code_interpreter import AsyncSandbox
 from e2b_code_interpreter.models import Execution, ExecutionError, OutputMessage, Result
 
+from . import forms
 from .charts import chart_summary
 from .deadline import run_code_within
 from .saving import ImageSaver
@@ -24,19 +24,14 @@ _CELL = re.compile(r"Cell In\[\d+\], line (\d+)")
 
 
 def describe_result(result: Result, saved: list[Path]) -> str:
-    """The text a terminal shows for one result."""
+    """The text a terminal shows for one result: its text form, as the language prints the
+    value (`{'done': True}`, not JSON's `{"done": true}`); a DataFrame as an aligned table."""
     parts = [f"[image saved: {p}]" for p in saved]
     if result.chart is not None:
         summary = chart_summary(result.chart)
         parts.append(f"[chart: {summary['type']}{' · ' + summary['title'] if summary['title'] else ''}]")
-    if result.json is not None and not saved:
-        parts.append(json.dumps(result.json, indent=2, ensure_ascii=False))
-    elif result.markdown and not saved:
-        parts.append(result.markdown)
-    elif result.text and not saved:
-        parts.append(result.text)
-    elif result.html and not saved:
-        parts.append(result.html)
+    if not saved and forms.default_form(result) is not None:
+        parts.append(forms.form_text(result))  # as the language prints it (a table for a DataFrame)
     if not parts:
         parts.append(f"[result: {', '.join(result.formats())}]")
     return "\n".join(parts)

@@ -100,7 +100,7 @@ class History:
                 record.context_id,
                 record.language,
                 record.started_at,
-                record.duration,
+                record.run_time() if record.duration is not None else None,
                 record.status,
                 record.execution_count,
                 record.error.name if record.error else None,

@@ -182,6 +182,13 @@ class RunBook:
             entry.last_count = record.execution_count
         if record.context_lost:
             entry.state, entry.note = "dead", "context is gone"
+        elif (
+            record.status == "interrupted"
+            and record.error is not None
+            and record.error.name == "ContextRestarting"
+        ):
+            entry.state, entry.last_count = ("busy" if entry.running else "idle"), None
+            entry.note = "restarted: it ignored the interrupt"
         elif record.error is not None and record.error.name == "ContextRestarting":
             entry.state, entry.note = "dead", "kernel died; restarted fresh"
         elif entry.running == 0:
@@ -195,10 +202,14 @@ class RunBook:
             if r.running and (context_id is None or r.context_id == context_id)
         ]
 
-    def cancel(self, context_id: str | None = None) -> int:
-        """Interrupt the running records (of one context, or all); how many were asked to stop."""
+    def cancel(self, context_id: str | None = None, queued_only: bool = False) -> int:
+        """Interrupt the running records (of one context, or all; with `queued_only`, those still
+        waiting for their turn) by dropping their requests; how many were asked to stop."""
         count = 0
         for record in self.running(context_id):
+            if queued_only and not record.queued:
+                continue
+            record.interrupt_requested = True
             future = self.futures.get(record.seq)
             if future is not None and future.cancel():
                 count += 1

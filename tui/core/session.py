@@ -32,7 +32,7 @@ from e2b_code_interpreter.models import Context, ExecutionError, OutputMessage, 
 
 from ..common import languages as registry
 from ..common.files import PRIVATE_FILE, private_dir
-from . import paths
+from . import introspect, paths
 from .commands import CommandRecord, run_command
 from .deadline import run_code_within
 from .errors import SessionError, WorkbenchError, explain, sandbox_gone
@@ -83,6 +83,7 @@ class Session:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="e2b-session", daemon=True)
         self._runs: set[concurrent.futures.Future] = set()
+        self._queues: dict[str, list[ExecutionRecord]] = {}  # per context, in order (session thread)
         self._closed = False
 
     # -- plumbing ---------------------------------------------------------------
@@ -266,6 +267,39 @@ class Session:
     async def remove_context(self, context_id: str) -> None:
         await self._on_session_thread(self._sandbox().remove_code_context(context_id))
 
+    async def complete(self, context_id: str, code: str, cursor: int) -> introspect.Completion:
+        """Completions from the context's kernel (IntrospectionUnavailable on E2B cloud)."""
+        return await self._on_session_thread(
+            introspect.complete(self._introspect_url(), context_id, code, cursor)
+        )
+
+    async def inspect(self, context_id: str, code: str, cursor: int) -> introspect.Inspection:
+        """What the context's kernel knows about the name at `cursor` (IntrospectionUnavailable on E2B cloud)."""
+        return await self._on_session_thread(
+            introspect.inspect(self._introspect_url(), context_id, code, cursor)
+        )
+
+    def _introspect_url(self) -> str:
+        if self.mode == "cloud" or not self.url:
+            raise introspect.IntrospectionUnavailable(
+                "E2B cloud's code interpreter cannot complete or inspect names.",
+                "Completion and inspection come from the local runtime's kernels.",
+            )
+        self._sandbox()  # open
+        return self.url
+
+    async def interrupt(self, context_id: str) -> bool:
+        """Interrupt the run on the context and let that run end with what happened (the
+        local runtime's interrupt route); False when nothing ran there.
+
+        IntrospectionUnavailable on E2B cloud: there, cancelling the run's future (dropping
+        the request) is the only interrupt."""
+        return await self._on_session_thread(introspect.interrupt(self._introspect_url(), context_id))
+
+    async def type_check(self, context_id: str, code: str) -> dict[str, Any]:
+        """`deno check` of TypeScript code on the local runtime (IntrospectionUnavailable on E2B cloud)."""
+        return await self._on_session_thread(introspect.type_check(self._introspect_url(), context_id, code))
+
     async def call(self, work: Callable[[AsyncSandbox], Coroutine[Any, Any, T]]) -> T:
         """Run `work(sandbox)` on the session thread (e.g. a tool call); await its result here."""
         return await self._on_session_thread(work(self._sandbox()))
@@ -288,9 +322,17 @@ class Session:
         out = _private_text_file(record.output_path) if record.output_path else None
         # the whole execution, streams apart and in order, for exports and replay
         kept = TranscriptWriter(transcript_path(record.output_path)) if record.output_path else None
+        # A context runs one execution at a time, in arrival order: a run submitted while
+        # another of its context runs waits, and begins when that one ends (or, at the
+        # latest, with its first output). So its wait and its run time can be told apart.
+        queue = self._queues.setdefault(record.context_id, [])
+        queue.append(record)
+        if len(queue) == 1:
+            record.mark_running()
 
         def add(stream: StreamName) -> Callable[[OutputMessage], None]:
             def handler(msg: OutputMessage) -> None:
+                record.mark_running()
                 with record.lock:
                     record.output.add(stream, msg.line)
                 if out is not None:
@@ -303,6 +345,7 @@ class Session:
             return handler
 
         def on_result(result: Result) -> None:
+            record.mark_running()
             with record.lock:
                 record.results.append(result)
             if kept is not None:
@@ -310,6 +353,7 @@ class Session:
             listener.on_update(record)
 
         def on_error(error: ExecutionError) -> None:
+            record.mark_running()
             with record.lock:
                 record.error = error
             if kept is not None:
@@ -330,9 +374,15 @@ class Session:
             )
             record.execution_count = execution.execution_count
             record.status = "error" if execution.error else "ok"
+            if record.interrupt_requested:  # the runtime interrupted it, and the run says how it went
+                record.status = "interrupted"
+                record.failure = interrupt_outcome(execution.error)
         except asyncio.CancelledError:
             record.status = "interrupted"
-            record.failure = "Interrupted: the kernel was interrupted and keeps its state."
+            record.failure = (
+                "Interrupted: the request was dropped, which interrupts the kernel (its state is kept, "
+                "unless the kernel ignores the interrupt and must be restarted: the next run says so)."
+            )
         except NotFoundException as err:
             record.status = "failed"
             record.failure = f"{self.explain(err)} Create a new context or pick another one."
@@ -358,6 +408,12 @@ class Session:
                 out.close()
             if kept is not None:
                 kept.close(record.execution_count)
+            queue.remove(record)
+            if not queue:
+                self._queues.pop(record.context_id, None)
+            elif queue[0].running_since is None:
+                queue[0].mark_running()  # the next run of this context begins now
+                listener.on_update(queue[0])
             listener.on_finished(record)
 
     def command(self, record: CommandRecord, listener: RunListener) -> concurrent.futures.Future:
@@ -382,6 +438,15 @@ class Session:
         self._runs.add(future)
         future.add_done_callback(self._runs.discard)
         return future
+
+
+def interrupt_outcome(error: ExecutionError | None) -> str:
+    """What an interrupt asked of the runtime did, from the error the run ended with."""
+    if error is not None and error.name == "ContextRestarting":
+        return "Interrupted: the kernel did not stop, so it was restarted: this context's state is gone."
+    if error is None:
+        return "Interrupted: the run had ended anyway; the context keeps its state."
+    return "Interrupted: the kernel stopped the run and keeps its state."
 
 
 def _private_text_file(path: Path) -> TextIO:

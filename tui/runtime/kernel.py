@@ -441,6 +441,17 @@ class Kernel:
             self.give_up("it stopped taking requests (its shell socket refused the message)")
         return msg_id, queue
 
+    def request(self, msg_type: str, content: dict[str, Any]) -> tuple[str, asyncio.Queue[KernelEvent]]:
+        """Send any shell request (complete_request, inspect_request...); its reply arrives in
+        the returned queue (forget the id when done)."""
+        queue: asyncio.Queue[KernelEvent] = asyncio.Queue()
+        msg = self.session.msg(msg_type, content)
+        msg_id = str(msg["header"]["msg_id"])
+        self.waiters[msg_id] = queue
+        if self.died.is_set() or not self._send(self.shell, msg):
+            queue.put_nowait(DIED)
+        return msg_id, queue
+
     def give_up(self, why: str) -> None:
         """Kill a kernel that cannot be used any more; its death (and `why`) is reported as usual."""
         if self.alive and not self.unreachable:

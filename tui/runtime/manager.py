@@ -20,11 +20,11 @@ import contextlib
 import os
 import uuid
 import weakref
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import folders, processes, protocol, sandboxenv, stream
+from . import folders, jsts, processes, protocol, sandboxenv, stream
 from .isolation.client import Sandbox
 from .isolation.settings import HOME
 from .kernel import Kernel, KernelStartError
@@ -62,6 +62,7 @@ class Context:
         self.lock = asyncio.Lock()
         self.kernel_task: asyncio.Task[Kernel] | None = None
         self.running_on: Kernel | None = None  # the kernel a run is streaming from now
+        self.interrupt_run: Callable[[], None] | None = None  # interrupts that run (POST .../interrupt)
         self.removed = False
         self.death_note = ""
         self.notice = ""  # said (on stderr) at the start of the next run
@@ -432,19 +433,25 @@ class Runtime:
         def on_unresponsive() -> None:
             kernel.give_up(f"it did not acknowledge the request within {stream.ACK_SECONDS:g} s (hung)")
 
+        target = jsts.hold(run, ctx.language)  # JS/TS errors are reshaped once the run is over
+        ctx.interrupt_run = on_cancel  # the interrupt route: as a disconnect, but the run goes on
         try:
             ending = await stream.execute(
                 kernel,
-                run,
+                target,
                 idle_grace=kernel.spec.idle_grace,
                 on_count=on_count,
                 on_cancel=on_cancel,
                 on_unresponsive=on_unresponsive,
             )
         finally:
+            ctx.interrupt_run = None
             for handle in watchdog:
                 handle.cancel()
-        if ending is stream.Ending.KERNEL_DIED:
+        if ending is not stream.Ending.KERNEL_DIED:
+            await jsts.release(target, kernel)
+        else:
+            await jsts.release(target, None)
             self._report_death(ctx, kernel, run)
 
     def _report_death(self, ctx: Context, kernel: Kernel, run: Run) -> None:
@@ -453,13 +460,9 @@ class Runtime:
                 protocol.error_line("ContextRemoved", f"Context {ctx.id} was removed while the code ran.", "")
             )
         elif kernel.closing:
-            run.emit(
-                protocol.error_line(
-                    "ContextRestarting",
-                    "The context was restarted while the code ran; its state is fresh.",
-                    "",
-                )
-            )
+            said = ctx.notice or "The context was restarted while the code ran; its state is fresh."
+            ctx.notice = ""  # (an interrupt it ignored) this run says it; the next one need not
+            run.emit(protocol.error_line("ContextRestarting", said, ""))
         else:
             note = ctx.death_note or kernel.death_reason()
             ctx.notice = ""  # this run says it; the next one need not

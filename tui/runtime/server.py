@@ -19,7 +19,7 @@ from typing import Any
 from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
-from . import sandboxenv
+from . import extensions, sandboxenv
 from .envd import Envd
 from .isolation.client import PYTHON_VERSION, Sandbox
 from .isolation.settings import HOME, Isolation, base_env
@@ -213,6 +213,11 @@ class App:
                 Route("/contexts/{context_id}/restart", _Handlers(self, POST=self._restart_context)),
                 Route("/environment", _Handlers(self, GET=self._environment)),  # our extension
                 Route("/processes", _Handlers(self, GET=self._processes)),  # our extension (status.py)
+                # extensions (docs/e2b-protocol.md section 11): complete, inspect, check, interrupt
+                *(
+                    Route(f"/contexts/{{context_id}}/{what}", _Handlers(self, POST=self._extension))
+                    for what in extensions.ROUTES
+                ),
                 *self.envd.routes(),
             ],
             redirect_slashes=False,
@@ -291,8 +296,8 @@ class App:
                 raise HTTPError(
                     404,
                     f"No route {scope['method']} {scope['path']}. Routes: POST /execute, GET|POST /contexts, "
-                    "POST /contexts/ID/restart, DELETE /contexts/ID, GET /health, GET /languages, GET /environment, "
-                    "GET /processes, GET /sandbox; envd: GET|POST /files, "
+                    "POST /contexts/ID/restart, DELETE /contexts/ID, POST /contexts/ID/complete|inspect|check|interrupt, "
+                    "GET /health, GET /languages, GET /environment, GET /processes, GET /sandbox; envd: GET|POST /files, "
                     "POST /filesystem.Filesystem/METHOD, POST /process.Process/METHOD.",
                 )
             await handler(runtime, scope, receive, send)
@@ -354,6 +359,12 @@ class App:
     async def _restart_context(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         await runtime.restart(scope["path_params"]["context_id"])
         await _send_json(send, 200, None)
+
+    async def _extension(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
+        what = scope["path"].rsplit("/", 1)[-1]
+        body = await _read_body(receive)
+        status, payload = await extensions.answer(runtime, what, scope["path_params"]["context_id"], body)
+        await _send_json(send, status, payload)
 
     async def _execute(self, runtime: Runtime, scope: Scope, receive: Receive, send: Send) -> None:
         code, context_id, language, env = _execute_request(_parse_json(await _read_body(receive)))

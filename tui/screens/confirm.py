@@ -1,4 +1,4 @@
-"""A yes/no question."""
+"""A yes/no question; it says which key answers it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(self.question, classes="dialog-title", markup=False)
+            yield Label(f"y: {self.yes} · n or Esc: Cancel", classes="dim", id="confirm-keys", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.yes, variant="error", id="yes")
                 yield Button("Cancel", id="no")

@@ -1,15 +1,21 @@
-"""Browse the execution history; load a past run into the editor or run it again."""
+"""Browse the execution history; load a past run into the editor or run it again.
+
+The filter field has the focus: typing filters at once, while ↑/↓ (and PgUp/PgDn) move
+through the runs. Code is shown as text, never read as markup.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from ..common.terminal import clean
 from ..core.history import History, HistoryEntry
 
 
@@ -24,6 +30,10 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         Binding("escape", "close", "Close"),
         Binding("enter", "choose(False)", "To editor", priority=True),
         Binding("ctrl+r,f5", "choose(True)", "Run again", priority=True),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("pageup", "move(-10)", "Page up", show=False),
+        Binding("pagedown", "move(10)", "Page down", show=False),
     ]
 
     def __init__(self, history: History) -> None:
@@ -44,7 +54,7 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
         table = self.query_one(DataTable)
         table.add_columns("when", "language", "context", "status", "duration", "code")
         self._fill("")
-        table.focus()
+        self.query_one("#filter", Input).focus()
 
     def _fill(self, search: str) -> None:
         table = self.query_one(DataTable)
@@ -55,10 +65,10 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
             table.add_row(
                 entry.when,
                 entry.language,
-                entry.context_id[:6],
+                Text(clean(entry.context_id[:6])),
                 entry.status,
                 duration,
-                entry.first_line[:60],
+                Text(clean(entry.first_line[:60])),
             )
         self._preview()
 
@@ -76,7 +86,14 @@ class HistoryScreen(ModalScreen[HistoryChoice | None]):
 
     def _preview(self) -> None:
         entry = self._current()
-        self.query_one("#history-preview", Static).update(entry.code if entry else "No runs yet.")
+        self.query_one("#history-preview", Static).update(
+            Text(clean(entry.code)) if entry else "No runs yet."
+        )
+
+    def action_move(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if self.entries:
+            table.move_cursor(row=max(0, min(len(self.entries) - 1, table.cursor_row + step)))
 
     def action_choose(self, rerun: bool) -> None:
         entry = self._current()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import re
 from typing import cast
 
 from rich.markup import escape
@@ -37,6 +38,7 @@ from ..core.environment import describe, fetch_environment
 from ..core.errors import WorkbenchError
 from ..core.fanout import FanOut, Lane
 from ..core.history import HistoryEntry
+from ..core.introspect import IntrospectionUnavailable
 from ..core.records import ExecutionRecord
 from ..core.runbook import ContextEntry
 from ..messages import RunFinished, RunUpdated, SessionListener
@@ -44,11 +46,13 @@ from ..widgets.command_block import CommandBlock
 from ..widgets.editor import CodeEditor, EditorPane
 from ..widgets.files import FilesPane
 from ..widgets.output_log import OutputLog, RunBlock
+from ..widgets.search import SearchBar
 from ..widgets.sidebar import ContextSidebar
 from ..widgets.terminal import TerminalView
 from ..workbench import Workbench
 from .choice import ChoiceScreen
 from .cockpit import CockpitScreen
+from .completion import CompletionScreen, InspectScreen
 from .confirm import ConfirmScreen
 from .export import ExportScreen
 from .fanout import FanOutScreen
@@ -60,6 +64,8 @@ from .replay import ReplayScreen
 from .tool_call import ToolCallScreen
 
 SAVE_DELAY = 0.5
+_NAME = re.compile(r"[\w.]+")
+NARROW = 100  # below this many columns the sidebar gives way (F9 brings it back)
 
 
 class MainScreen(Screen[None]):
@@ -71,6 +77,13 @@ class MainScreen(Screen[None]):
         self.listener = SessionListener(self)
         self._save_timer = None
         self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
+        self._sidebar_choice: bool | None = None  # shown or hidden by F9; None: by the width
+        self._narrow = False
+        self._closed_buffers: list[Buffer] = []  # closed buffers, the last one first to reopen
+        self._log_pattern = None  # the log's search
+        self._log_counts: list[tuple[RunBlock, int]] = []
+        self._log_current: int | None = None
+        self._introspection_said = False  # told once that this sandbox cannot complete
         # runs asked for in a language whose context is still starting: language -> (code, editor)
         self._waiting: dict[str, list[tuple[str, CodeEditor | None]]] = {}
 
@@ -91,6 +104,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="main"):
                 yield EditorPane(id="editor")
                 yield OutputLog(id="log")
+                yield SearchBar(id="log-search")
                 with Vertical(id="terminal-pane", classes="-hidden"):
                     yield Label("terminal · Ctrl+] leaves · F10 hides", id="terminal-title", classes="dim")
                     yield TerminalView(id="terminal")
@@ -248,14 +262,14 @@ class MainScreen(Screen[None]):
         if app.quitting or session is not app.session:
             return  # the app is closing, or moved to another sandbox
         entry = app.runbook.created(placeholder, ctx)
+        self.bind_buffers()
+        self.show_contexts()
         if bind:
             editor = self.editor_pane.current()
             if editor is not None:
-                self.bind(editor, entry)
-        self.bind_buffers()
-        self.show_contexts()
-        for code, editor in self._waiting.pop(language, []):  # runs asked for before it existed
-            self.run_code(code, editor)
+                self.bind_or_ask(editor, entry)
+        for code, waiting in self._waiting.pop(language, []):  # runs asked for before it existed
+            self.run_code(code, waiting)
 
     # -- buffers ------------------------------------------------------------------
 
@@ -276,6 +290,52 @@ class MainScreen(Screen[None]):
             found = context_for(editor.buffer, contexts)
             if found is not None:
                 editor.buffer.context_id = found.id
+
+    def bind_or_ask(self, editor: CodeEditor, entry: ContextEntry) -> None:
+        """Make `entry` the context of `editor`'s buffer; when that changes the language of a
+        buffer that holds code, ask first: open a new buffer for it, or switch this one."""
+        if entry.language == editor.buffer.language or not editor.text.strip():
+            self.bind(editor, entry)
+            self.notify(f"{editor.buffer.name} now runs in {entry.language} context {entry.id[:6]}.")
+            return
+
+        async def chosen(answer: str | None) -> None:
+            if answer == "n":
+                await self.new_buffer_for(entry)
+            elif answer == "s":
+                self.bind(editor, entry)
+                self.notify(
+                    f"{editor.buffer.name} now runs in {entry.language} context {entry.id[:6]} "
+                    "(its text is unchanged)."
+                )
+            editor_now = self.editor_pane.current()
+            if editor_now is not None:
+                editor_now.focus()
+
+        self.app.push_screen(
+            ChoiceScreen(
+                f"{editor.buffer.name} holds {editor.buffer.language} code. Run {entry.language} "
+                f"context {entry.id[:6]} from a new buffer, or switch this buffer to {entry.language}?",
+                [("n", "New buffer"), ("s", "Switch this buffer")],
+            ),
+            chosen,
+        )
+
+    async def new_buffer_for(self, entry: ContextEntry) -> CodeEditor:
+        """A new buffer, empty, bound to `entry`, focused."""
+        buffer = Buffer(self._new_buffer_name(), entry.language, "", entry.cwd, entry.id)
+        editor = await self.editor_pane.add_buffer(buffer)
+        self.set_focus(editor)
+        self.schedule_save()
+        self.show_contexts()
+        return editor
+
+    def _new_buffer_name(self) -> str:
+        names = {e.buffer.name for e in self.editor_pane.editors()}
+        n = len(names) + 1
+        while f"buffer{n}" in names:
+            n += 1
+        return f"buffer{n}"
 
     def bind(self, editor: CodeEditor, entry: ContextEntry) -> None:
         """Make `entry` the context `editor`'s buffer runs in."""
@@ -337,8 +397,7 @@ class MainScreen(Screen[None]):
         editor = self.editor_pane.current()
         if entry is None or entry.placeholder or editor is None:
             return
-        self.bind(editor, entry)
-        self.notify(f"{editor.buffer.name} now runs in {entry.language} context {entry.id[:6]}.")
+        self.bind_or_ask(editor, entry)
         editor.focus()
 
     def _target_context(self) -> ContextEntry | None:
@@ -428,24 +487,37 @@ class MainScreen(Screen[None]):
             app.history.add(record)
         except Exception as err:
             self.notify(f"Could not record the run in history: {err}", severity="warning")
-        if record.error is not None and record.error.name == "ContextRestarting":
-            self.notify(record.error.value, title="Kernel died", severity="error", timeout=10)
+        if (
+            record.status == "interrupted"
+            and record.error is not None
+            and record.error.name == "ContextRestarting"
+        ):
+            self.notify(record.failure, title="Interrupt", severity="warning", timeout=10, markup=False)
+        elif record.error is not None and record.error.name == "ContextRestarting":
+            self.notify(record.error.value, title="Kernel died", severity="error", timeout=10, markup=False)
         elif record.status == "failed" and app.session.gone:
             app.sandboxes.offer_way_out(record.failure)
         elif record.status == "failed":
-            self.notify(record.failure, title="Run failed", severity="error", timeout=10)
+            self.notify(record.failure, title="Run failed", severity="error", timeout=10, markup=False)
         elif record.status == "timeout":
-            self.notify(record.failure, title="Timeout", severity="warning")
+            self.notify(record.failure, title="Timeout", severity="warning", markup=False)
         self.show_contexts()
 
-    def action_interrupt(self) -> None:
+    @work(group="interrupt", exit_on_error=False)
+    async def action_interrupt(self) -> None:
+        """Interrupt the context's run and drop the runs queued behind it.
+
+        On the local runtime the run keeps its stream and ends with what happened (its
+        kernel stopped it, or ignored the interrupt and was restarted); where the runtime
+        has no interrupt route (E2B cloud), dropping the request is the interrupt."""
+        app = self.workbench
         focused = self.focused
         if isinstance(focused, CommandBlock) and focused.record.running:
-            self.workbench.commands.interrupt(focused.record)
+            app.commands.interrupt(focused.record)
             self.notify("Stopping the command…")
             return
         entry = self._target_context()
-        runbook = self.workbench.runbook
+        runbook = app.runbook
         running = runbook.running(entry.id if entry else None)
         if not running and self.workbench.commands.running():
             count = self.workbench.commands.interrupt()
@@ -454,8 +526,21 @@ class MainScreen(Screen[None]):
         if not running:
             self.notify("Nothing is running in this context.")
             return
-        runbook.cancel(entry.id if entry else None)
-        self.notify(f"Interrupting {len(running)} run{'s' if len(running) > 1 else ''}…")
+        plural = "s" if len(running) > 1 else ""
+        self.notify(f"Interrupting {len(running)} run{plural}…")
+        started = [r for r in running if not r.queued]
+        if entry is None or not started:
+            runbook.cancel(entry.id if entry else None)
+            return
+        for record in started:
+            record.interrupt_requested = True
+        runbook.cancel(entry.id, queued_only=True)
+        try:
+            reached = await app.session.interrupt(entry.id)
+        except WorkbenchError:  # no interrupt route (E2B cloud): drop the request instead
+            reached = False
+        if not reached:  # (or the run is not on a kernel yet)
+            runbook.cancel(entry.id)
 
     def action_set_timeout(self) -> None:
         config = self.workbench.config
@@ -491,16 +576,58 @@ class MainScreen(Screen[None]):
     # -- log ------------------------------------------------------------------------
 
     def action_clear_log(self) -> None:
+        self._log_counts, self._log_current = [], None  # a search's matches went with the blocks
         self.log_view.clear()
         self.workbench.runbook.forget_finished()
 
     def on_run_block_open_full(self, message: RunBlock.OpenFull) -> None:
-        record = message.record
-        title = f"Run [{record.execution_count or '*'}] {record.language} · {record.context_label}"
-        self.app.push_screen(FullOutputScreen(title, record.output_path, record.full_output()))
+        self.app.push_screen(FullOutputScreen(message.record, message.forms))
+
+    def action_search(self) -> None:
+        """Search the log (Ctrl+F or / on a block): every block's output, results and errors."""
+        self.query_one("#log-search", SearchBar).open()
+
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        self._log_pattern = message.pattern
+        self._log_current = None
+        blocks = [self.log_view.blocks[seq] for seq in sorted(self.log_view.blocks)]
+        self._log_counts = [(block, block.search(message.pattern)) for block in blocks]
+        message.bar.set_count(None, sum(n for _b, n in self._log_counts))
+
+    def on_search_bar_step(self, message: SearchBar.Step) -> None:
+        total = sum(n for _b, n in self._log_counts)
+        if not total:
+            return
+        if self._log_current is None:
+            self._log_current = 0 if message.step > 0 else total - 1
+        else:
+            self._log_current = (self._log_current + message.step) % total
+        left = self._log_current
+        log = self.log_view
+        for block, count in self._log_counts:
+            if not block.is_attached:  # removed since (the log keeps its last 200 blocks)
+                left -= count
+                continue
+            if 0 <= left < count:
+                line = block.show_match(left)
+                top = block.virtual_region.y + 1 + line  # the header is one line
+                log.scroll_to(y=max(0, top - log.size.height // 2), animate=False)
+            elif block._current is not None:
+                block.show_match(None)
+            left -= count
+        message.bar.set_count(self._log_current, total)
+
+    def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
+        self._log_pattern = None
+        for block, _count in self._log_counts:
+            if block.is_attached:
+                block.search(None)
+        self._log_counts = []
+        block = self.log_view.focused_block()
+        (block or self.log_view).focus()
 
     def on_run_block_code_to_editor(self, message: RunBlock.CodeToEditor) -> None:
-        self.put_code(message.record.code)
+        self.put_code(message.record.code, f" with the code of run [{message.record.execution_count or '*'}]")
 
     def action_copy_output(self) -> None:
         block = self.log_view.focused_block()
@@ -539,17 +666,22 @@ class MainScreen(Screen[None]):
             if choice.rerun:
                 self.run_code(choice.entry.code, self.editor_pane.current())
             else:
-                self.put_code(choice.entry.code)
+                self.put_code(choice.entry.code, f" with a run from {choice.entry.when}")
 
         self.app.push_screen(HistoryScreen(self.workbench.history), chosen)
 
-    def put_code(self, code: str) -> None:
-        """Replace the current buffer's text with `code` (undo brings it back)."""
+    def put_code(self, code: str, source: str = "") -> None:
+        """Replace the current buffer's text with `code`, and say so (Ctrl+Z brings it back)."""
         editor = self.editor_pane.current()
         if editor is None:
             return
+        had = editor.text
         editor.replace(code, (0, 0), editor.document.end)
         editor.focus()
+        if had.strip() and had != code:
+            self.notify(
+                f"Replaced the text of {editor.buffer.name}{source}: Ctrl+Z brings it back.", timeout=4
+            )
 
     def action_recall(self, step: int) -> None:
         """Bring an earlier (step 1) or later (step -1) run of this context into the editor."""
@@ -643,12 +775,12 @@ class MainScreen(Screen[None]):
     async def action_new_buffer(self) -> None:
         current = self.editor_pane.current()
         language = current.buffer.language if current else "python"
-        buffer = Buffer(f"buffer{len(self.editor_pane.editors()) + 1}", language, "")
+        buffer = Buffer(self._new_buffer_name(), language, "")
         found = self.workbench.runbook.for_language(language)
         if found:
             buffer.context_id, buffer.cwd = found.id, found.cwd
         editor = await self.editor_pane.add_buffer(buffer)
-        editor.focus()
+        self.set_focus(editor)
         self.schedule_save()
 
     def action_next_buffer(self) -> None:
@@ -658,21 +790,197 @@ class MainScreen(Screen[None]):
         self._switch_buffer(-1)
 
     def _switch_buffer(self, step: int) -> None:
+        """Show the next (1) or previous (-1) buffer, and move the focus into it at once, so
+        the keys typed (or pasted) next land in the buffer on screen, never in a hidden one."""
         count = len(self.editor_pane.editors())
         if count:
             self.editor_pane.activate((self.editor_pane.active_index() + step) % count)
+            editor = self.editor_pane.current()
+            if editor is not None:
+                self.set_focus(editor)
+            self.show_contexts()
 
     async def action_close_buffer(self) -> None:
         if len(self.editor_pane.editors()) <= 1:
             self.notify("The last buffer stays open.", severity="warning")
             return
-        await self.editor_pane.close_current()
+        editor = self.editor_pane.current()
+        if editor is not None:
+            editor.buffer.text = editor.text
+        closed = await self.editor_pane.close_current()
+        if closed is not None:
+            self._closed_buffers.append(closed)
+            lines = len(closed.text.splitlines())
+            self.notify(
+                f"Closed {closed.name} · {closed.language} ({lines} line{'s' if lines != 1 else ''}). "
+                "Reopen it: command palette, Reopen closed buffer.",
+                timeout=6,
+            )
+        editor = self.editor_pane.current()
+        if editor is not None:
+            self.set_focus(editor)
         self.schedule_save()
+        self.show_contexts()
+
+    async def action_reopen_buffer(self) -> None:
+        """Open the buffer closed last, with its text and context."""
+        if not self._closed_buffers:
+            self.notify("No closed buffer to reopen.")
+            return
+        buffer = self._closed_buffers.pop()
+        editor = await self.editor_pane.add_buffer(buffer)
+        self.set_focus(editor)
+        self.bind_buffers()
+        self.schedule_save()
+        self.show_contexts()
+        self.notify(f"Reopened {buffer.name}.")
+
+    # -- the editor asks the kernel ------------------------------------------------------
+
+    def on_code_editor_completion_requested(self, message: CodeEditor.CompletionRequested) -> None:
+        self._complete(message)
+
+    def on_code_editor_inspect_requested(self, message: CodeEditor.InspectRequested) -> None:
+        self._inspect(message)
+
+    def on_code_editor_go_to_line_requested(self, message: CodeEditor.GoToLineRequested) -> None:
+        editor = message.editor
+        row, column = editor.cursor_location
+
+        def go(value: str | None) -> None:
+            editor.focus()
+            if not value or not value.strip():
+                return
+            line, _colon, col = value.strip().partition(":")
+            try:
+                editor.go_to(int(line), int(col) if col.strip() else 1)
+            except ValueError:
+                self.notify(
+                    f"Not a line number: {value!r} (say 12, or 12:5 for a column).", severity="warning"
+                )
+
+        lines = editor.document.line_count
+        self.app.push_screen(
+            PromptScreen(f"Go to line (1-{lines}; line:column also works)", "", f"{row + 1}:{column + 1}"), go
+        )
+
+    def _introspect_context(self, editor: CodeEditor) -> ContextEntry | None:
+        entry = self.current_context() if self.ready else None
+        if entry is None or entry.placeholder:
+            return None
+        return entry
+
+    def _introspection_failed(self, err: WorkbenchError) -> None:
+        """Say why once per session where it cannot work (E2B cloud); every time otherwise."""
+        if isinstance(err, IntrospectionUnavailable):
+            if self._introspection_said:
+                return
+            self._introspection_said = True
+        self.notify(str(err), title=err.title, severity="warning", timeout=6, markup=False)
+
+    @work(group="introspect", exclusive=True, exit_on_error=False)
+    async def _complete(self, message: CodeEditor.CompletionRequested) -> None:
+        editor = message.editor
+        entry = self._introspect_context(editor)
+        if entry is None:
+            if message.explicit:
+                self.notify("No context to complete from yet.", severity="warning")
+            else:
+                editor.insert_indent()
+            return
+        try:
+            found = await self.workbench.session.complete(entry.id, message.code, message.offset)
+        except WorkbenchError as err:
+            self._introspection_failed(err)
+            if not message.explicit:
+                editor.insert_indent()
+            return
+        if editor.text != message.code or editor.cursor_offset() != message.offset:
+            return  # typed on meanwhile: this answer is for another place
+        matches = found.matches
+        if not matches:
+            if message.explicit:
+                self.notify("No completions here.", timeout=2)
+            else:
+                editor.insert_indent()
+            return
+        if len(matches) == 1:
+            editor.complete_with(matches[0], found.start, found.end)
+            return
+        prefix = os.path.commonprefix(matches)
+        typed = message.code[found.start : message.offset]
+        if len(prefix) > len(typed) and prefix.startswith(typed):
+            editor.complete_with(prefix, found.start, found.end)
+            found.end = found.start + len(prefix)
+        self.app.push_screen(CompletionScreen(editor, found))
+
+    @work(group="introspect", exclusive=True, exit_on_error=False)
+    async def _inspect(self, message: CodeEditor.InspectRequested) -> None:
+        editor = message.editor
+        entry = self._introspect_context(editor)
+        if entry is None:
+            self.notify("No context to ask yet.", severity="warning")
+            return
+        try:
+            found = await self.workbench.session.inspect(entry.id, message.code, message.offset)
+        except WorkbenchError as err:
+            self._introspection_failed(err)
+            return
+        if not found.found or not found.text.strip():
+            self.notify("The kernel knows nothing about the name under the cursor.", timeout=3)
+            return
+        name = _name_at(message.code, message.offset) or "inspection"
+        self.app.push_screen(InspectScreen(f"{name} · {entry.language}", found.text))
+
+    @work(group="introspect", exclusive=True, exit_on_error=False)
+    async def action_type_check(self) -> None:
+        """`deno check` of the TypeScript buffer (the selection, when there is one)."""
+        editor = self.editor_pane.current()
+        entry = self._introspect_context(editor) if editor is not None else None
+        if editor is None or entry is None:
+            self.notify("No context to check in yet.", severity="warning")
+            return
+        if entry.language not in ("typescript", "javascript"):
+            self.notify(
+                f"Type checks are for TypeScript; this buffer runs {entry.language}.", severity="warning"
+            )
+            return
+        self.notify("Checking types (deno check)…", timeout=3)
+        try:
+            found = await self.workbench.session.type_check(entry.id, editor.code_to_run())
+        except WorkbenchError as err:
+            self._introspection_failed(err)
+            return
+        diagnostics = found.get("diagnostics") or []
+        if found.get("ok"):
+            self.notify("No type errors (deno check).", title="Type check")
+            return
+        first = diagnostics[0] if diagnostics else None
+        if first is not None and isinstance(first.get("line"), int):
+            editor.go_to(first["line"], first.get("column") or 1)
+        count = (
+            f"{len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}" if diagnostics else "problems"
+        )
+        self.app.push_screen(
+            InspectScreen(
+                f"deno check: {count} (this buffer as a module on its own)", str(found.get("text") or "")
+            )
+        )
 
     # -- panes ------------------------------------------------------------------------
 
     def action_toggle_sidebar(self) -> None:
-        self.query_one("#side").toggle_class("-hidden")
+        self._sidebar_choice = self.query_one("#side").has_class("-hidden")
+        self._show_sidebar()
+
+    def on_resize(self, event) -> None:  # noqa: ANN001 - events.Resize
+        """In a narrow terminal (80x24) the sidebar gives way so the editor keeps its room."""
+        self._narrow = event.size.width < NARROW
+        self._show_sidebar()
+
+    def _show_sidebar(self) -> None:
+        shown = self._sidebar_choice if self._sidebar_choice is not None else not self._narrow
+        self.query_one("#side").set_class(not shown, "-hidden")
 
     def action_cycle_focus(self) -> None:
         side = self.query_one("#side", TabbedContent)
@@ -776,13 +1084,17 @@ class MainScreen(Screen[None]):
     # -- files, terminal, commands, cockpit (their controllers do the work) ----------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A pane that takes every key (the terminal) keeps the screen's keys for itself."""
+        """A pane that takes every key (the terminal) keeps the screen's keys for itself; on a
+        block in the log, Ctrl+F is the log's search, not the Files pane."""
+        if action == "files" and isinstance(self.focused, RunBlock):
+            return False
         return not getattr(self.focused, "captures_keys", False)
 
     def action_files(self) -> None:
         """Show the Files tab (and the sidebar); from the Files tab, back to the contexts."""
         side = self.query_one("#side", TabbedContent)
         side.remove_class("-hidden")
+        self._sidebar_choice = True  # asked for: it stays, narrow terminal or not
         if side.active == "side-files" and self.files_pane.has_focus_within:
             side.active = "side-contexts"
             self.sidebar.list_view.focus()
@@ -880,3 +1192,11 @@ class MainScreen(Screen[None]):
 
     def action_switch_local(self) -> None:
         self.workbench.sandboxes.switch_local()
+
+
+def _name_at(code: str, offset: int) -> str:
+    """The dotted name around `offset` in `code` ('' if none)."""
+    for found in _NAME.finditer(code):
+        if found.start() <= offset <= found.end():
+            return found.group(0)
+    return ""

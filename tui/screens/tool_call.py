@@ -5,6 +5,7 @@ JSON that goes back to the model."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from e2b_code_interpreter import AsyncSandbox
@@ -19,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static, TextArea
 from textual.worker import Worker
 
+from ..common.terminal import clean
 from ..core.session import Session
 from ..core.tool import (
     ToolCall,
@@ -34,6 +36,16 @@ EXAMPLE = """\
  "arguments": "{\\"code\\": \\"import math\\\\nprint(math.pi)\\\\n6 * 7\\", \\"language\\": \\"python\\"}"}}
 """
 SUMMARY_LINES = 12
+# JSON escapes C0 controls but not these: shown raw, C1 controls can act on a terminal
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def shown_json(payload: Any) -> str:
+    """`payload` as indented JSON that is safe on screen (still valid JSON, same value)."""
+    text = json.dumps(payload, indent=2, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 STATUS_STYLE = {"ok": "green", "error": "red", "timeout": "yellow", "failed": "red", "invalid": "magenta"}
 
 
@@ -85,7 +97,7 @@ class ToolCallScreen(ModalScreen[None]):
         self.session = session
         self.languages = languages
         self.timeout = timeout
-        self.initial = text or EXAMPLE
+        self.initial = text
         self.results: list[dict[str, Any]] = []
         self.result_json = ""
         self._worker: Worker[None] | None = None
@@ -97,7 +109,13 @@ class ToolCallScreen(ModalScreen[None]):
                 "F5/Ctrl+R: run · Esc: close",
                 classes="dialog-title",
             )
-            yield TextArea(self.initial, id="tool-input", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(
+                self.initial,
+                id="tool-input",
+                soft_wrap=True,
+                show_line_numbers=False,
+                placeholder=f"Paste a tool call or a reply here, e.g.\n{EXAMPLE}",
+            )
             with Horizontal(id="tool-panes"):
                 yield VerticalScroll(Static("Nothing has run yet.", id="tool-ran-body"), id="tool-ran")
                 yield TextArea("", id="tool-json", read_only=True, soft_wrap=True, language="json")
@@ -172,7 +190,7 @@ class ToolCallScreen(ModalScreen[None]):
         self.results = results
         payload: Any = results[0] if len(results) == 1 and found == "tool calls" else results
         self.result_json = json.dumps(payload, indent=2, ensure_ascii=False)
-        self.query_one("#tool-json", TextArea).load_text(self.result_json)
+        self.query_one("#tool-json", TextArea).load_text(shown_json(payload))
         parts = [self._describe(call, result) for call, result in zip(calls, results, strict=True)]
         self.query_one("#tool-ran-body", Static).update(Group(*parts))
         states = ", ".join(result["status"] for result in results)
@@ -182,16 +200,18 @@ class ToolCallScreen(ModalScreen[None]):
         status = result["status"]
         head = Text()
         head.append(f"{status} ", style=f"bold {STATUS_STYLE.get(status, '')}")
-        head.append(f"· {call.source}")
+        head.append(f"· {clean(call.source)}")
         if call.id:
-            head.append(f" · id {call.id}")
+            head.append(f" · id {clean(str(call.id))}")
         if result.get("language"):
             head.append(f" · {result['language']}")
         head.append(f" · {result['duration_s']:.2f} s")
         parts: list[RenderableType] = [head]
         code = self._code_of(call)
         if code is not None:
-            parts.append(Syntax(code, result.get("language") or "text", word_wrap=True, theme="ansi_dark"))
+            parts.append(
+                Syntax(clean(code), result.get("language") or "text", word_wrap=True, theme="ansi_dark")
+            )
         parts.append(self._summary(result))
         parts.append(Text(""))
         return Group(*parts)
@@ -207,7 +227,7 @@ class ToolCallScreen(ModalScreen[None]):
         out = Text()
 
         def lines(label: str, value: str, style: str = "") -> None:
-            shown = value.rstrip("\n").splitlines()
+            shown = clean(value).rstrip("\n").splitlines()
             if not shown:
                 return
             out.append(f"{label}:\n", style="bold")
@@ -222,15 +242,16 @@ class ToolCallScreen(ModalScreen[None]):
             lines("result", str(result["text"]))
         for entry in result.get("results") or []:
             for image in entry.get("images", []):
-                out.append(f"image: {image['path']}\n", style="cyan")
+                out.append(f"image: {clean(str(image['path']))}\n", style="cyan")
             chart = entry.get("chart")
             if chart:
-                out.append(f"chart: {chart['type']} {chart.get('title') or ''}".rstrip() + "\n", style="cyan")
+                title = clean(str(chart.get("title") or ""))
+                out.append(f"chart: {clean(str(chart['type']))} {title}".rstrip() + "\n", style="cyan")
         error = result.get("error")
         if error:
-            out.append(f"{error['name']}: {error['value']}\n", style="bold red")
+            out.append(f"{clean(str(error['name']))}: {clean(str(error['value']))}\n", style="bold red")
         for warning in result.get("warnings", []):
-            out.append(f"warning: {warning}\n", style="yellow")
+            out.append(f"warning: {clean(str(warning))}\n", style="yellow")
         for name, info in (result.get("truncated") or {}).items():
             out.append(f"{name} truncated ({info['chars']} chars): {info['path']}\n", style="dim")
         return out

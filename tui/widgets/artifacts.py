@@ -1,8 +1,8 @@
 """Widgets for artifacts: the terminal image (kitty, sixel or half-block) and the native chart.
 
-`textual_image` asks the terminal what it supports when it is imported, which only works
-before Textual owns the terminal: this module imports it at the top, and the app imports
-this module before it starts.
+`textual_image` is imported through `tui.widgets.graphics`, which keeps it from probing
+the terminal (the probe changed tmux's pane title) and picks the protocol for "auto"
+from the environment.
 """
 
 from __future__ import annotations
@@ -16,20 +16,18 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
-from textual_image.widget import HalfcellImage, SixelImage, TGPImage
-from textual_image.widget import Image as AutoImage
 from textual_plotext import PlotextPlot
 
 from ..core.artifacts import Artifact
 from ..core.charts import ChartPart, cell
+from .graphics import HalfcellImage, SixelImage, TGPImage, auto_mode
 
 IMAGE_WIDGETS: dict[str, type[Widget]] = {
-    "auto": AutoImage,
     "kitty": TGPImage,
     "sixel": SixelImage,
     "halfblock": HalfcellImage,
 }
-GRAPHICS_MODES = tuple(IMAGE_WIDGETS)
+GRAPHICS_MODES = ("auto", *IMAGE_WIDGETS)
 COLORS = ("cyan", "orange", "green", "magenta", "blue", "red", "yellow", "gray")
 MAX_TICK_LABELS = 12
 VERTICAL_POINTS = 60
@@ -46,8 +44,9 @@ class ArtifactAction(Message):
 
 
 def image_widget(image, mode: str = "auto", **kwargs) -> Widget:  # noqa: ANN001 - a PIL image
-    """The terminal image widget for `mode`: auto (what the terminal supports), kitty, sixel, halfblock."""
-    return IMAGE_WIDGETS.get(mode, AutoImage)(image, **kwargs)
+    """The terminal image widget for `mode`: auto (what the environment says the terminal
+    shows, see tui.widgets.graphics), kitty, sixel, halfblock."""
+    return IMAGE_WIDGETS.get(mode if mode != "auto" else auto_mode(), HalfcellImage)(image, **kwargs)
 
 
 def _is_finite(value: float | str) -> bool:

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Label, ListItem, ListView, Static
 
 from ..actions import bindings
+from ..common.terminal import clean
 from ..core.runbook import ContextEntry
 from .output_log import format_duration
 
@@ -43,7 +44,7 @@ def context_text(info: ContextEntry) -> Text:
     elif info.note:
         detail = f"{state} · {info.note}"
     text.append(f"  {detail}\n", style=STATE_STYLE.get(state, ""))
-    text.append(f"  {short_path(info.cwd)}", style="dim")
+    text.append(f"  {short_path(clean(info.cwd))}", style="dim")  # the sandbox's words
     return text
 
 
