@@ -428,3 +428,31 @@ async def test_keys_typed_as_a_dialog_opens_land_in_its_field(runtime_url, home)
         await wait_until(pilot, lambda: "25" in field.value, what=f"the keys in the field ({field.value!r})")
         await pilot.press("escape")
         await quit_app(pilot)
+
+
+async def test_keys_sent_at_once_act_in_the_order_sent(runtime_url, home):
+    """What a terminal delivers in one read (tmux's `send-keys C-a 'code' F5`, a fast typist, a
+    macro): select all, the new code, then run. F5 is the screen's priority key and Ctrl+A the
+    editor's own: each must act after the keys before it, so the run gets the new code (it ran
+    the old text, and Ctrl+A selected what had just been typed)."""
+    from textual import events
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        editor = app.main.editor_pane.current()
+        app.set_focus(editor)
+        await wait_until(pilot, lambda: app.focused is editor)
+        before = set(app.runbook.records)
+        code = "print(6 * 7)"
+        keys = [events.Key("ctrl+a", None), *(events.Key(c, c) for c in code), events.Key("f5", None)]
+        for key in keys:  # all queued before any is handled, as one read from the terminal does
+            app.post_message(key)
+        await wait_until(pilot, lambda: set(app.runbook.records) - before, what="a run")
+        (new,) = set(app.runbook.records) - before
+        record = app.runbook.records[new]
+        assert record.code == code
+        await wait_until(pilot, lambda: not record.running, what="the run's end")
+        assert "42" in record.full_output()
+        assert editor.text == code
+        await quit_app(pilot)

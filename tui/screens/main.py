@@ -410,7 +410,25 @@ class MainScreen(Screen[None]):
 
     # -- runs -----------------------------------------------------------------------
 
-    def action_run(self) -> None:
+    async def editor_settled(self, timeout: float = 2.0) -> None:
+        """Wait until the editor has handled every key sent to it before now.
+
+        The screen's keys (F5 and the like) are priority bindings: Textual runs them as they
+        arrive, while the keys before them still wait in the editor's queue. A terminal that
+        delivers `Ctrl+A`, new code and `F5` in one read (tmux's send-keys, a fast typist)
+        ran the old text. A callback queued behind those keys tells when they are in."""
+        editor = self.editor_pane.current()
+        if editor is None:
+            return
+        settled = asyncio.Event()
+        if editor.call_later(settled.set):
+            try:
+                await asyncio.wait_for(settled.wait(), timeout)
+            except TimeoutError:
+                pass  # an editor that does not answer: run what it has
+
+    async def action_run(self) -> None:
+        await self.editor_settled()
         editor = self.editor_pane.current()
         if editor is not None:
             self.run_code(editor.code_to_run(), editor)
@@ -935,6 +953,7 @@ class MainScreen(Screen[None]):
     @work(group="introspect", exclusive=True, exit_on_error=False)
     async def action_type_check(self) -> None:
         """`deno check` of the TypeScript buffer (the selection, when there is one)."""
+        await self.editor_settled()
         editor = self.editor_pane.current()
         entry = self._introspect_context(editor) if editor is not None else None
         if editor is None or entry is None:
@@ -1023,8 +1042,9 @@ class MainScreen(Screen[None]):
         records = list(app.runbook.records.values())
         self.app.push_screen(ReplayScreen(app.session, app.config, records, app.history))
 
-    def action_fan_out(self) -> None:
+    async def action_fan_out(self) -> None:
         """Run the buffer (or its selection) in every context marked in the sidebar."""
+        await self.editor_settled()
         marked = [c for c in self.workbench.runbook.live_contexts() if c.marked]
         if len(marked) < 2:
             self.notify(

@@ -150,6 +150,13 @@ class CodeEditor(TextArea):
                 self.action_dedent()
             return
         await super()._on_key(event)
+        if not event._stop_propagation and await self.app._check_bindings(event.key):
+            # A key the text area does not take (Ctrl+A, Ctrl+Home, arrows...) acts here and
+            # now. Left to bubble, Textual would run its binding once it reached the app,
+            # after the keys behind it in this queue: `Ctrl+A` then `code` typed in one read
+            # selected the code just typed, and the next key replaced it.
+            event.stop()
+            event.prevent_default()
 
     def action_document_start(self, select: bool = False) -> None:
         """Ctrl+Home: to the start of the buffer (Ctrl+Shift+Home selects)."""
