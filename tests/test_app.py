@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Button
 
 from tui.app import WorkbenchApp
 from tui.core.session import Session
@@ -115,6 +116,8 @@ async def test_new_context_modal_creates_and_binds_a_context(runtime_url, home, 
         # the buffer holds python code: F2 does not silently turn it into a bash buffer, it asks
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
         assert "holds python code" in app.screen.question
+        labels = [str(b.label) for b in app.screen.query(Button)]
+        assert labels == ["New buffer [n]", "Switch this buffer [s]", "Cancel [esc]"]  # the keys shown, not read as markup
         await pilot.press("n")  # a new buffer for the bash context
         await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.context_id == new_id)
         assert app.main.editor_pane.current() is not first

@@ -6,6 +6,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
@@ -22,11 +23,11 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(self.question, classes="dialog-title", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for key, label in self.choices:
-                    yield Button(f"{label} [{key}]", id=f"choice-{key}")
-                yield Button("Cancel [esc]", id="choice-")
+                    yield Button(Content(f"{label} [{key}]"), id=f"choice-{key}")  # plain: "[n]" is no markup tag
+                yield Button(Content("Cancel [esc]"), id="choice-")
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
@@ -68,7 +69,7 @@ class ExportScreen(ModalScreen[Path | None]):
                 yield Input(default_path(), id="export-path")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export", id="export-go", variant="primary")
-                yield Button("Cancel [esc]", id="export-cancel")
+                yield Button(Content("Cancel [esc]"), id="export-cancel")
 
     @property
     def picker(self) -> RunPicker:
