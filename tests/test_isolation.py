@@ -565,6 +565,41 @@ def test_a_sandbox_that_died_is_started_again_and_says_so(tmp_path: Path):
         stop_cleanly(rt)
 
 
+def test_a_process_that_ends_before_the_runtime_hears_of_its_start_is_still_started(tmp_path: Path):
+    """A busy runtime can read the answer to a spawn only after the process has ended and PID 1
+    has reaped it (a quick command, a loaded machine): its start still succeeds, with its pid
+    outside, and its exit status is not lost (that start failed, as "process limit reached")."""
+    require_isolation()
+    import asyncio
+
+    from tui.runtime.isolation.client import Sandbox as Container
+
+    async def main() -> None:
+        box = Container(Isolation(workspace=str(tmp_path / "home")), tmp_path / "private")
+        await box.start()
+        assert box.proc is not None
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            running = set(descendants(box.proc.pid))  # the agent and its file worker
+            for code in (0, 3):
+                marker = box.tmp / f"ran-{code}"
+                argv = ["/bin/sh", "-c", f": > /tmp/{marker.name}; exit {code}"]
+                spawning = asyncio.ensure_future(box.spawn(argv, cwd="/", env={}, stdio=[null] * 3))
+                await asyncio.sleep(0)  # the request goes out; the event loop is then held up
+                deadline = time.monotonic() + 30
+                while not (marker.exists() and descendants(box.proc.pid) <= running):  # ran, then reaped
+                    assert time.monotonic() < deadline, "the process did not run and end"
+                    time.sleep(0.01)
+                process = await spawning
+                assert process.pid > 0 and process.inner_pid > 1
+                assert await asyncio.wait_for(process.wait(), 10) == code
+        finally:
+            os.close(null)
+            await box.stop()
+
+    asyncio.run(main())
+
+
 def test_the_isolate_setting_starts_an_isolated_runtime(tmp_path: Path, home):
     """What the app does with `isolate = true`: its session's runtime is isolated, and says so."""
     require_isolation()
