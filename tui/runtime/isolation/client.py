@@ -261,7 +261,7 @@ class Sandbox:
         """Started (again, if the last one died); SandboxError when it cannot be."""
         if self.closed:
             raise SandboxError("the runtime is shutting down")
-        if self.spawner is not None and not self.spawner.closed:
+        if self.spawner is not None and not self.spawner.closed and not self.exited():
             return
         if self._starting is None or self._starting.done():
             self._starting = asyncio.ensure_future(self._start())
@@ -385,6 +385,18 @@ class Sandbox:
         if proc.returncode is None:
             return ""
         return proc.stderr.read().decode("utf-8", "replace").strip()[-2000:]
+
+    def exited(self) -> bool:
+        """Whether the container has exited (bubblewrap killed, or its PID 1, which takes bubblewrap
+        along). Every process of it is then reported ended at once: the agent's socket says so
+        too, but a moment later (the agent can outlive bubblewrap briefly), and a run or spawn
+        that came meanwhile would go to a sandbox already dying instead of a new one."""
+        proc = self.proc
+        if self.closed or proc is None or proc.poll() is None:
+            return False
+        if self.spawner is not None:
+            self.spawner.close()  # -> _agent_gone (once: a closed link does nothing)
+        return True
 
     def _agent_gone(self) -> None:
         for process in list(self.processes.values()):
