@@ -267,16 +267,30 @@ async def test_terminal_runs_a_shell_that_gets_keys_follows_resizes_and_stays_in
         await pilot.press("f10")
         view = main.terminal_view
         assert app.focused is view and not main.log_view.display
-        await wait_until(pilot, lambda: app.terminal.running and view.fed > 0, 30, "the shell's prompt")
+        await wait_until(pilot, lambda: app.terminal.running and view.fed > 0, 30, "the shell's output")
+        # a prompt of its own (the login profile's says nothing certain), typed so that its echo
+        # is not the prompt itself: the end of each command's output is where it appears again
+        prompt = "prompt-42:"
+        await pilot.press(*"unset PROMPT_COMMAND; PS1=prompt-$((40+2)):", "enter")
+        await wait_until(pilot, lambda: view.text().splitlines()[-1:] == [prompt], 30, "the shell's prompt")
 
-        async def shell(line: str, expect: str) -> None:
+        async def shell(line: str, last: str) -> None:
+            """Type `line`, then wait until its output has ended with the line `last` and the shell
+            is back at its prompt: the echoed command can hold `last` too ("seq 1 300"), and
+            output still coming would change the screen under the next step."""
             await pilot.press(*line, "enter")
-            await wait_until(pilot, lambda: expect in view.text(), 30, f"{expect!r} in the terminal")
+
+            def done() -> bool:
+                lines = view.text().splitlines()
+                return lines[-2:] == [last, prompt]
+
+            await wait_until(pilot, done, 30, f"{last!r}, then the prompt, in the terminal")
 
         await shell("stty size", f"{view.rows} {view.cols}")
+        rows, cols = view.rows, view.cols  # the pane's: already less than 100 x 34
         await pilot.resize_terminal(100, 34)
-        await wait_until(pilot, lambda: view.cols < 100 and view.rows < 34, 10, "the pane to shrink")
-        await shell("clear; stty size", f"{view.rows} {view.cols}")
+        await wait_until(pilot, lambda: view.rows < rows and view.cols < cols, 10, "the pane to shrink")
+        await shell("clear; stty size", f"{view.rows} {view.cols}")  # typed after the resize: sees it
 
         # keys the app uses elsewhere reach the shell: Ctrl+R (run) and F5 start no run
         records = len(app.runbook.records)

@@ -542,8 +542,10 @@ def test_every_process_of_the_sandbox_dies_with_a_killed_runtime(tmp_path: Path)
 
 
 def test_a_sandbox_that_died_is_started_again_and_says_so(tmp_path: Path):
-    """Its PID 1 killed (what a memory cgroup's OOM killer could do): every context hears that
-    its kernel died, and the next run, command or file operation gets a new sandbox."""
+    """Its container killed (what a memory cgroup's OOM killer could do to its PID 1): every
+    context hears that its kernel died, and the next run, command or file operation gets a new
+    sandbox. The run that comes once bubblewrap has exited runs there, however soon: the agent
+    can outlive bubblewrap for a moment, and a run that went to its dying kernel was lost."""
     require_isolation()
     rt = start_isolated(tmp_path / "home")
     assert rt.proc is not None
@@ -555,14 +557,53 @@ def test_a_sandbox_that_died_is_started_again_and_says_so(tmp_path: Path):
         os.kill(container, signal.SIGKILL)
         assert not wait_gone({container}, 10)
         first = sbx.run_code("y = 2; y", context=ctx, timeout=120)
-        said = "".join(first.logs.stderr) + (first.error.value if first.error else "")
-        assert "died" in said, said  # this run, or the one before it, says the state is fresh
-        assert sbx.run_code("y + 1", context=ctx, timeout=120).text == "3"
+        assert first.error is None, first.error  # it ran, on the new kernel
+        said = "".join(first.logs.stderr)
+        assert "died" in said and "state is fresh" in said, said
+        assert first.text == "2" and first.execution_count == 1, first
+        then = sbx.run_code("y + 1", context=ctx, timeout=120)
+        assert then.error is None, then.error  # one death, one restart: y is still there
+        assert then.text == "3" and then.logs.stderr == [], then
         assert sbx.commands.run("echo again").stdout == "again\n"
         sbx.files.write("after.txt", "ok")
         assert sbx.files.read("after.txt") == "ok"
     finally:
         stop_cleanly(rt)
+
+
+def test_a_process_that_ends_before_the_runtime_hears_of_its_start_is_still_started(tmp_path: Path):
+    """A busy runtime can read the answer to a spawn only after the process has ended and PID 1
+    has reaped it (a quick command, a loaded machine): its start still succeeds, with its pid
+    outside, and its exit status is not lost (that start failed, as "process limit reached")."""
+    require_isolation()
+    import asyncio
+
+    from tui.runtime.isolation.client import Sandbox as Container
+
+    async def main() -> None:
+        box = Container(Isolation(workspace=str(tmp_path / "home")), tmp_path / "private")
+        await box.start()
+        assert box.proc is not None
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            running = set(descendants(box.proc.pid))  # the agent and its file worker
+            for code in (0, 3):
+                marker = box.tmp / f"ran-{code}"
+                argv = ["/bin/sh", "-c", f": > /tmp/{marker.name}; exit {code}"]
+                spawning = asyncio.ensure_future(box.spawn(argv, cwd="/", env={}, stdio=[null] * 3))
+                await asyncio.sleep(0)  # the request goes out; the event loop is then held up
+                deadline = time.monotonic() + 30
+                while not (marker.exists() and descendants(box.proc.pid) <= running):  # ran, then reaped
+                    assert time.monotonic() < deadline, "the process did not run and end"
+                    time.sleep(0.01)
+                process = await spawning
+                assert process.pid > 0 and process.inner_pid > 1
+                assert await asyncio.wait_for(process.wait(), 10) == code
+        finally:
+            os.close(null)
+            await box.stop()
+
+    asyncio.run(main())
 
 
 def test_the_isolate_setting_starts_an_isolated_runtime(tmp_path: Path, home):

@@ -2,14 +2,16 @@
 
 The shell starts when the pane is first shown, at the pane's size, and follows it when
 the pane resizes. Its output arrives on the session thread and is posted to the view
-(`TerminalView.Output`); what is typed is queued and sent in order by one worker, so
-fast typing never reorders. When the shell ends (exit, or its sandbox went away) the
+(`TerminalView.Output`); what is typed, and each new size of the pane, is queued and sent in
+order by one worker, so fast typing never reorders and a key typed after a resize reaches
+the shell after it (as in a real terminal: `stty size` right after one says the new size). When the shell ends (exit, or its sandbox went away) the
 pane says so and Enter starts a new one; a new sandbox gets a new shell.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any, cast
 
 from e2b import PtySize
@@ -27,7 +29,7 @@ class TerminalController:
         self.pid: int | None = None
         self.starting = False
         self.exited: str = ""  # why the last shell ended ("" while one runs or none started)
-        self._input: asyncio.Queue[bytes] = asyncio.Queue()
+        self._input: asyncio.Queue[bytes | PtySize] = asyncio.Queue()  # keys, and new sizes
         self._sender: Any = None
 
     @property
@@ -107,32 +109,40 @@ class TerminalController:
 
     async def _send_loop(self) -> None:
         while True:
-            data = await self._input.get()
-            while not self._input.empty():  # what piled up goes in one request
-                data += self._input.get_nowait()
-            session, pid = self.session, self.pid
-            if session is None or pid is None or not session.is_open:
-                continue
-            try:
-                await session.call(lambda sbx, d=data, p=pid: sbx.pty.send_stdin(p, d))
-            except Exception as err:
-                if self.pid == pid:
-                    self.app.notify(
-                        f"The terminal lost its shell: {session.explain(err)}", severity="warning"
-                    )
+            items = [await self._input.get()]
+            while not self._input.empty():  # what piled up goes in as few requests as it can
+                items.append(self._input.get_nowait())
+            for is_size, run in itertools.groupby(items, key=lambda item: isinstance(item, PtySize)):
+                batch = list(run)
+                if is_size:
+                    await self._resize_now(cast(PtySize, batch[-1]))  # sizes in a row: the last counts
+                else:
+                    await self._send(b"".join(cast(list[bytes], batch)))
 
-    def resize(self, rows: int, cols: int) -> None:
+    async def _send(self, data: bytes) -> None:
+        session, pid = self.session, self.pid
+        if session is None or pid is None or not session.is_open:
+            return
+        try:
+            await session.call(lambda sbx: sbx.pty.send_stdin(pid, data))
+        except Exception as err:
+            if self.pid == pid:
+                self.app.notify(f"The terminal lost its shell: {session.explain(err)}", severity="warning")
+
+    async def _resize_now(self, size: PtySize) -> None:
         session, pid = self.session, self.pid
         if session is None or pid is None or not self.running:
             return
+        try:
+            await session.call(lambda sbx: sbx.pty.resize(pid, size))
+        except Exception:  # the shell just ended: its end is said by _wait
+            pass
 
-        async def resize() -> None:
-            try:
-                await session.call(lambda sbx: sbx.pty.resize(pid, PtySize(rows=rows, cols=cols)))
-            except Exception:  # the shell just ended: its end is said by _wait
-                pass
-
-        self.app.run_worker(resize, group="terminal-resize", exclusive=True, exit_on_error=False)
+    def resize(self, rows: int, cols: int) -> None:
+        """The pane's new size, for the shell: in order with what is typed (keys typed after it
+        reach the shell after it)."""
+        if self.running:
+            self._input.put_nowait(PtySize(rows=rows, cols=cols))
 
     def copy(self) -> None:
         text = self.view.text()

@@ -160,6 +160,12 @@ class Kernel:
     def alive(self) -> bool:
         return self.proc is not None and not self.died.is_set()
 
+    def doomed(self) -> bool:
+        """Alive as far as the runtime has heard, but in a sandbox whose container has exited: its
+        death is made known now (`died` is set within a few loop iterations, and `on_death`
+        runs), rather than when its socket to the agent is seen to close."""
+        return self.alive and self.sandbox is not None and self.sandbox.exited()
+
     @property
     def closing(self) -> bool:
         return self.state is KernelState.CLOSING

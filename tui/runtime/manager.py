@@ -4,7 +4,8 @@
   run in parallel.
 - A kernel that dies is replaced behind the same context id. The run that was on it
   ends with `ContextRestarting`; if it died while idle, the next run says so first
-  (state is fresh). Runs queued behind it go to the new kernel.
+  (state is fresh). Runs queued behind it go to the new kernel. A run never starts on a
+  kernel whose sandbox is known to have exited, even before the death itself is heard.
 - A client that goes away interrupts its run; if the kernel ignores the interrupt it
   is restarted, so the context is free again either way.
 - Kernel starts are bounded in number (a burst of new contexts queues instead of
@@ -363,6 +364,13 @@ class Runtime:
                     return
                 try:
                     kernel = await ctx.kernel()
+                    if kernel.doomed():
+                        # its sandbox is gone, its death not yet heard: hear it now (the
+                        # context notes it and starts a new kernel, in a new sandbox) and run
+                        # there, rather than on a kernel about to die
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(asyncio.shield(kernel.died.wait()), 5.0)
+                        kernel = await ctx.kernel()
                 except KernelStartError as err:
                     run.emit(protocol.error_line("KernelStartError", str(err), ""))
                     self._start_kernel(ctx)  # try again next run

@@ -48,6 +48,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from connectrpc.code import Code
 from connectrpc.request import RequestContext
 from e2b.envd.process import process_pb as pb
 from protobuf import Oneof
@@ -55,7 +56,7 @@ from protobuf import Oneof
 from .. import sandboxenv
 from ..isolation.client import Sandbox, SandboxError, SandboxProcess
 from ..processes import OWNER_ENV, die_with_parent
-from .errors import failed_precondition, from_os_error, invalid, not_found
+from .errors import EnvdError, failed_precondition, from_os_error, invalid, not_found
 from .paths import Users
 from .pty import child_setup, open_pty, set_size
 from .storage import FileBackend, HostFiles, run
@@ -525,8 +526,8 @@ class ProcessTable:
             fds.append(fd)
         try:
             return await self.sandbox.spawn(argv, cwd=cwd, env=env, stdio=fds[:1] if tty else fds, tty=tty)
-        except SandboxError as err:
-            raise OSError(errno.EAGAIN, str(err)) from None
+        except SandboxError as err:  # not its process limit (an OSError EAGAIN): the sandbox itself
+            raise EnvdError(Code.UNAVAILABLE, f"cannot start '{argv[0]}': {err}", 503) from None
         finally:
             if opened is not None:
                 os.close(opened)

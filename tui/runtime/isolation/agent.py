@@ -8,8 +8,10 @@ no site packages: it starts in a few milliseconds and trusts nothing in the sand
 - **Spawning** (SPAWN_FD): `spawn` starts a process with the argv, environment, directory and
   stdin/stdout/stderr (or terminal) the runtime sends, each in a session of its own, and
   answers its pid inside and a pidfd (from which the runtime learns its pid outside, which it
-  signals like any of its processes). Every process that ends is reaped here (PID 1 adopts
-  orphans); those the runtime started are reported (`exit`, with subprocess's return code).
+  signals like any of its processes); each new process first says `born` to the runtime itself,
+  whose credentials give that pid too, even once it has ended. Every process that ends is
+  reaped here (PID 1 adopts orphans); those the runtime started are reported (`exit`, with
+  subprocess's return code).
 - **Files** (FILES_FD): a second process, the file worker, runs envd's file operations
   (`fileops`) and watches (`inotify`) in threads, so a path resolves through the sandbox's
   own mounts and symlinks, with its user's rights. It answers downloads and uploads with a
@@ -95,10 +97,26 @@ def receive(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
 
 
 def _child(
-    argv: list[str], env: dict[str, str], cwd: str, stdio: list[int], tty: bool, report: int, data: int
+    argv: list[str],
+    env: dict[str, str],
+    cwd: str,
+    stdio: list[int],
+    tty: bool,
+    report: int,
+    data: int,
+    runtime: int,
 ) -> None:
-    """Between fork and exec: a session of its own, the descriptors, the directory, default
-    signals, its memory limit."""
+    """Between fork and exec: says it was born to the runtime (its socket `runtime`), then a
+    session of its own, the descriptors, the directory, default signals, its memory limit.
+
+    The runtime learns the process's pid outside from that message's credentials, which the
+    kernel gives in the runtime's PID namespace and which stay right once the process has
+    ended: a quick command can end and be reaped here before the runtime reads the pidfd sent
+    with the answer (which then names no process)."""
+    try:
+        os.write(runtime, json.dumps({"born": os.getpid()}).encode())
+    except OSError:
+        pass  # the runtime falls back on the pidfd
     try:
         os.setsid()
         if data > 0:
@@ -215,7 +233,7 @@ class Agent:
             return
         if pid == 0:
             os.close(report_r)
-            _child(argv, env, cwd, stdio, tty, report_w, data)
+            _child(argv, env, cwd, stdio, tty, report_w, data, self.sock.fileno())
         os.close(report_w)
         with os.fdopen(report_r, "rb") as report:
             failure = report.read()

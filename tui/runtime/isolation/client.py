@@ -3,8 +3,9 @@
 `Sandbox.start()` runs bubblewrap with the agent as its PID 1 and two socket pairs to it:
 one for processes (`spawn`, and the `exit` of each), one for the file worker. A process
 spawned inside is a `SandboxProcess`: its pid outside (learned from the pidfd the agent
-sends), which the runtime signals and watches in /proc like any process of its own, and its
-exit status as the agent reports it (the agent, PID 1 inside, is its parent). `files` is the
+sends, or, when it has already ended, from the credentials of the `born` message it sent
+before it ran), which the runtime signals and watches in /proc like any process of its own,
+and its exit status as the agent reports it (the agent, PID 1 inside, is its parent). `files` is the
 envd file backend (`envd/storage.py`) whose operations run inside.
 
 Everything that comes from inside is treated as untrusted: the messages are parsed defensively,
@@ -27,8 +28,10 @@ import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,7 +46,11 @@ AGENT = Path(__file__).with_name("agent.py")
 PYTHON_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 BRIDGE = Path(__file__).with_name("bridge.py")
 MAX_MESSAGE = 256 * 1024
+MAX_FDS = 4
+# room for a message's descriptors and its sender's credentials (struct ucred: pid, uid, gid)
+ANCILLARY = socket.CMSG_SPACE(MAX_FDS * 4) + socket.CMSG_SPACE(struct.calcsize("iII"))
 START_TIMEOUT = 30.0
+EARLY_KEPT = 256  # births and exits kept for spawns whose answers are still being read
 
 
 class SandboxError(RuntimeError):
@@ -67,10 +74,30 @@ def _host_pid(pidfd: int) -> int | None:
     return None
 
 
-class Link:
-    """One SOCK_SEQPACKET socket to the agent: requests with ids, answers, unsolicited events."""
+def _receive(sock: socket.socket) -> tuple[bytes, list[int], int | None]:
+    """One message, the descriptors with it, and its sender's pid here (None unless the socket
+    has SO_PASSCRED)."""
+    data, ancillary, _flags, _addr = sock.recvmsg(MAX_MESSAGE, ANCILLARY)
+    fds: list[int] = []
+    sender = None
+    for level, kind, payload in ancillary:
+        if level != socket.SOL_SOCKET:
+            continue
+        if kind == socket.SCM_RIGHTS:
+            fds += array("i", payload[: len(payload) - len(payload) % 4]).tolist()
+        elif kind == socket.SCM_CREDENTIALS and len(payload) >= struct.calcsize("iII"):
+            sender = struct.unpack_from("iII", payload)[0] or None
+    return data, fds, sender
 
-    def __init__(self, sock: socket.socket, on_event: Callable[[dict[str, Any], list[int]], None]):
+
+Event = Callable[[dict[str, Any], list[int], int | None], None]
+
+
+class Link:
+    """One SOCK_SEQPACKET socket to the agent: requests with ids, answers, unsolicited events
+    (with their sender's pid, where the socket asks for credentials)."""
+
+    def __init__(self, sock: socket.socket, on_event: Event):
         self.sock = sock
         self.sock.setblocking(False)
         self.on_event = on_event
@@ -84,11 +111,11 @@ class Link:
     def _readable(self) -> None:
         while not self.closed:
             try:
-                data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_MESSAGE, 4)
+                data, fds, sender = _receive(self.sock)
             except BlockingIOError:
                 return
             except OSError:
-                data, fds = b"", []
+                data, fds, sender = b"", [], None
             if not data:
                 for fd in fds:
                     os.close(fd)
@@ -102,12 +129,12 @@ class Link:
                 for fd in fds:
                     os.close(fd)
                 continue
-            self._dispatch(message, fds)
+            self._dispatch(message, fds, sender)
 
-    def _dispatch(self, message: dict[str, Any], fds: list[int]) -> None:
+    def _dispatch(self, message: dict[str, Any], fds: list[int], sender: int | None) -> None:
         ident = message.get("id")
         if not isinstance(ident, int) or ident not in self.pending:
-            self.on_event(message, fds)
+            self.on_event(message, fds, sender)
             return
         future, parts = self.pending[ident]
         if "more" in message:
@@ -219,6 +246,10 @@ class Sandbox:
         self.files = SandboxFiles(self)
         self.processes: dict[int, SandboxProcess] = {}
         self.cgroup: CGroup | None = None
+        # by pid inside, for spawns whose answer is not read yet: pids outside (from `born`),
+        # and exit statuses (a quick process can end before its spawn's answer is read)
+        self._born: dict[int, int] = {}
+        self._ended: dict[int, int] = {}
         self.generation = 0
         self._starting: asyncio.Task[None] | None = None
         self._files_restart: asyncio.Task[None] | None = None
@@ -230,7 +261,7 @@ class Sandbox:
         """Started (again, if the last one died); SandboxError when it cannot be."""
         if self.closed:
             raise SandboxError("the runtime is shutting down")
-        if self.spawner is not None and not self.spawner.closed:
+        if self.spawner is not None and not self.spawner.closed and not self.exited():
             return
         if self._starting is None or self._starting.done():
             self._starting = asyncio.ensure_future(self._start())
@@ -261,6 +292,7 @@ class Sandbox:
             # for the guardian, should the runtime be killed outright
             (self.folder / "cgroups").write_text("".join(f"{f}\n" for f in self.cgroup.folders))
         spawn_ours, spawn_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        spawn_ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)  # who sent `born`
         files_ours, files_theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         data_fds = {
             "/etc/passwd": _memfd(bwrap.PASSWD),
@@ -354,24 +386,45 @@ class Sandbox:
             return ""
         return proc.stderr.read().decode("utf-8", "replace").strip()[-2000:]
 
+    def exited(self) -> bool:
+        """Whether the container has exited (bubblewrap killed, or its PID 1, which takes bubblewrap
+        along). Every process of it is then reported ended at once: the agent's socket says so
+        too, but a moment later (the agent can outlive bubblewrap briefly), and a run or spawn
+        that came meanwhile would go to a sandbox already dying instead of a new one."""
+        proc = self.proc
+        if self.closed or proc is None or proc.poll() is None:
+            return False
+        if self.spawner is not None:
+            self.spawner.close()  # -> _agent_gone (once: a closed link does nothing)
+        return True
+
     def _agent_gone(self) -> None:
         for process in list(self.processes.values()):
             process.ended(-signal.SIGKILL)
         self.processes.clear()
+        self._born.clear()
+        self._ended.clear()
         self.files.gone()
         if self.proc is not None and self.proc.poll() is None and not self.closed:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
-    def _event(self, message: dict[str, Any], fds: list[int]) -> None:
+    def _event(self, message: dict[str, Any], fds: list[int], sender: int | None) -> None:
         for fd in fds:
             os.close(fd)
+        born = message.get("born")
+        if isinstance(born, int) and sender is not None:  # before its spawn's answer
+            _keep(self._born, born, sender)
+            self._ended.pop(born, None)  # an earlier process's, with the same pid inside
+            return
         inner = message.get("exit")
         code = message.get("code")
         if isinstance(inner, int) and isinstance(code, int):
             process = self.processes.pop(inner, None)
             if process is not None:
                 process.ended(code)
+            else:  # its spawn's answer came in with it, and is not read yet
+                _keep(self._ended, inner, code)
 
     async def stop(self) -> None:
         """Stop every process of the sandbox (PID 1 exits, the namespace goes with it)."""
@@ -429,10 +482,17 @@ class Sandbox:
         for fd in fds:
             host = host or _host_pid(fd)
             os.close(fd)
+        if isinstance(inner, int):
+            born = self._born.pop(inner, None)
+            host = host or born  # the pidfd names no process once it has ended and been reaped
         if not isinstance(inner, int) or host is None:
             raise SandboxError("the sandbox did not say which process it started")
         process = SandboxProcess(host, inner)
-        self.processes[inner] = process
+        code = self._ended.pop(inner, None)
+        if code is not None:
+            process.ended(code)  # already over
+        else:
+            self.processes[inner] = process
         return process
 
     def oom_kills(self) -> int:
@@ -470,6 +530,15 @@ class Sandbox:
                 "cgroup": cgroup.kind if cgroup is not None else None,
             },
         }
+
+
+def _keep(found: dict[int, int], key: int, value: int) -> None:
+    """Note `value` for `key`, the oldest notes dropped past EARLY_KEPT (a spawn that failed
+    after its process was born leaves its note behind)."""
+    found.pop(key, None)
+    found[key] = value
+    while len(found) > EARLY_KEPT:
+        del found[next(iter(found))]
 
 
 def _mark_name() -> str:
@@ -511,7 +580,7 @@ class SandboxFiles:
         self.link = link
         link.on_close = self.gone  # its watches end with it
 
-    def event(self, message: dict[str, Any], fds: list[int]) -> None:
+    def event(self, message: dict[str, Any], fds: list[int], _sender: int | None = None) -> None:
         for fd in fds:
             os.close(fd)
         if "watch" in message:
