@@ -142,6 +142,34 @@ async def shape(line: dict[str, Any], code: str, kernel: Any) -> dict[str, Any]:
     return protocol.error_line(name, value, trace)
 
 
+# -- what an interrupt left ------------------------------------------------------------------
+# Deno's kernel answers an interrupt by terminating V8's execution, and where that lands
+# decides what is left (measured with deno 2.9):
+# - in the user's code: the run ends with `Execution failed` and no traceback; the kernel
+#   is fine and keeps its state;
+# - in Deno's own module loader (it loads node's built-ins when first used: the first
+#   `setTimeout` of a kernel loads node's timers): the loader turns the termination into an
+#   ordinary error (`Error: Error: … Uncaught null`, or `Uncaught "Error: execution
+#   terminated"`, at `loadExtScript`/`lazyLoad` frames of `ext:core/`) and the module stays
+#   half-made (`setTimeout` then throws "Cannot access 'setTimeout' before initialization"),
+#   or Deno panics and the kernel dies: either way the kernel must be replaced;
+# - on a pending `await`: nothing, and the kernel stays stuck even when the promise would
+#   settle (manager.py replaces it after INTERRUPT_GRACE).
+INTERRUPTED = "The execution was interrupted; the context keeps its state."
+_CUT_SHORT = re.compile(r"Uncaught null|execution terminated|\b(?:loadExtScript|lazyLoad) \(ext:core/")
+
+
+def broken_by_interrupt(line: dict[str, Any]) -> bool:
+    """Whether this error of an interrupted run is the termination caught inside Deno's own
+    code, which leaves the kernel broken (see above)."""
+    return bool(_CUT_SHORT.search(f"{line.get('value') or ''}\n{line.get('traceback') or ''}"))
+
+
+def stopped_by_interrupt(line: dict[str, Any]) -> bool:
+    """Whether this error of an interrupted run is Deno's word for the run it terminated."""
+    return line.get("value") == "Execution failed" and not (line.get("traceback") or "").strip()
+
+
 def caret(code: str, row: int, column: int) -> str:
     """`  3 | const x = ;` and a caret under `column` (both 1-based)."""
     lines = code.split("\n")
