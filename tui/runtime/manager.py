@@ -478,11 +478,18 @@ class Runtime:
             )
         elif kernel.closing:
             said = ctx.notice or "The context was restarted while the code ran; its state is fresh."
-            ctx.notice = ""  # (an interrupt it ignored) this run says it; the next one need not
+            # (an interrupt it ignored) this run says it and the next one need not, unless this
+            # run's client has gone (a run that timed out): then the next run says it
+            if not run.client_gone:
+                ctx.notice = ""
             run.emit(protocol.error_line("ContextRestarting", said, ""))
         else:
             note = ctx.death_note or kernel.death_reason()
-            ctx.notice = ""  # this run says it; the next one need not
+            ctx.notice = (  # this run says it; the next one need not, unless nobody hears this one
+                f"{note}\nIt died in a run whose client had gone, and was replaced: this context's state is fresh."
+                if run.client_gone
+                else ""
+            )
             run.emit(
                 protocol.error_line(
                     "ContextRestarting",
