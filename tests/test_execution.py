@@ -348,8 +348,9 @@ LONG_RUNS = {
 
 JS_PENDING_AWAIT = pytest.mark.xfail(
     strict=True,
-    reason="Deno cannot interrupt a pending await: the runtime restarts the kernel (state lost) "
-    "and says so on the next run's stderr",
+    reason="Deno cannot interrupt a pending await: the runtime restarts the kernel (state lost); "
+    "the timed-out run's client has gone, so the next run says so on its stderr "
+    "(test_timed_out_pending_await_the_next_run_says_the_state_is_fresh)",
 )
 
 
@@ -367,6 +368,24 @@ def test_timed_out_run_is_interrupted_and_state_kept_in_every_language(sandbox, 
     after = sandbox.run_code(check, context=ctx, timeout=30)
     assert after.error is None, f"state lost after the interrupt: {after.error}"
     assert stdout(after).strip() == "42"
+
+
+@pytest.mark.timeout(120)
+def test_timed_out_pending_await_the_next_run_says_the_state_is_fresh(sandbox, fresh_context):
+    """The run that timed out cannot hear that its kernel was restarted (its client has gone):
+    the next run says it, once (before: nobody did, and the state was silently gone)."""
+    needs("javascript")
+    ctx = fresh_context(language="javascript")
+    assert sandbox.run_code("globalThis.keep = 41", context=ctx, timeout=60).error is None
+    with pytest.raises(TimeoutException):
+        sandbox.run_code("await new Promise((r) => setTimeout(r, 60000))", context=ctx, timeout=2)
+    after = sandbox.run_code("typeof globalThis.keep", context=ctx, timeout=30)
+    assert after.error is None, after.error
+    assert after.text == "undefined"
+    said = "".join(after.logs.stderr)
+    assert "did not respond to an interrupt" in said and "state is fresh" in said, said
+    again = sandbox.run_code("1", context=ctx, timeout=30)
+    assert again.error is None and not again.logs.stderr
 
 
 @pytest.mark.timeout(120)

@@ -10,7 +10,14 @@ import httpx
 import pytest
 from e2b_code_interpreter import Sandbox
 
-from tui.runtime.jsts import PositionMap, caret, tokens
+from tui.runtime.jsts import (
+    INTERRUPTED,
+    PositionMap,
+    broken_by_interrupt,
+    caret,
+    stopped_by_interrupt,
+    tokens,
+)
 
 from .conftest import require_language
 
@@ -33,6 +40,36 @@ def test_positions_in_swc_layout_map_back_to_the_users_lines() -> None:
     assert mapper.map(5, 7) == (8, 9)  # `new`
     assert mapper.map(3, 5) == (5, 3)  # `x`
     assert caret(user, 8, 9).splitlines() == ["  8 |   throw new Error('x')", "    |         ^"]
+
+
+# texts of Deno's kernel (2.9) for an interrupted run, as the runtime gets them
+TERMINATED_IN_USER_CODE = {"type": "error", "name": "Error", "value": "Execution failed", "traceback": ""}
+TERMINATED_IN_DENOS_LOADER = {
+    "type": "error",
+    "name": "Error",
+    "value": "Error: Error: Error: Error: Uncaught null\n    at Object.loadExtScript (ext:core/01_core.js:990:20)\n"
+    "    at ext:deno_node/internal/async_hooks.ts:1:177",
+    "traceback": "Error: Error: Error: Error: Uncaught null\n    at Object.loadExtScript (ext:core/01_core.js:990:20)\n"
+    "    at ext:deno_node/internal/async_hooks.ts:1:177\n    at lazyLoad (ext:core/01_core.js:963:17)\n"
+    "    at <anonymous>:2:30\n    at new Promise (<anonymous>)\n    at <anonymous>:2:7",
+}
+
+
+def test_what_an_interrupt_left_is_told_from_denos_error() -> None:
+    assert broken_by_interrupt(TERMINATED_IN_DENOS_LOADER)
+    assert not stopped_by_interrupt(TERMINATED_IN_DENOS_LOADER)
+    assert stopped_by_interrupt(TERMINATED_IN_USER_CODE)
+    assert not broken_by_interrupt(TERMINATED_IN_USER_CODE)
+    users_null = {"name": "Error", "value": "null", "traceback": ""}  # `throw null`
+    users_error = {"name": "Error", "value": "x", "traceback": "Error: x\n    at <anonymous>:1:7"}
+    terminated = {  # the other form the loader gives it
+        "name": "Error",
+        "value": 'Error: Error: Uncaught "Error: execution terminated\\n    at lazyLoad (ext:core/01_core.js:963:17)',
+        "traceback": "",
+    }
+    assert broken_by_interrupt(terminated)
+    for line in (users_null, users_error):
+        assert not broken_by_interrupt(line) and not stopped_by_interrupt(line)
 
 
 # -- through the SDK -------------------------------------------------------------------------------
@@ -128,6 +165,16 @@ def test_interrupt_route_python_keeps_state_and_the_run_says_so(runtime_url: str
         sandbox.remove_code_context(ctx)
 
 
+# prints once the cell waits on its await: a timer's callback runs only after the cell's own
+# code is over (an interrupt sent while that still runs stops it, which is another case)
+PENDING_AWAIT = (
+    "await new Promise((resolve) => {\n"
+    "  setTimeout(resolve, 60000);\n"
+    "  setTimeout(() => console.log('waiting'), 0);\n"
+    "});"
+)
+
+
 def test_interrupt_route_deno_pending_await_ends_the_run_with_the_truth(
     runtime_url: str, sandbox: Sandbox
 ) -> None:
@@ -140,7 +187,7 @@ def test_interrupt_route_deno_pending_await_ends_the_run_with_the_truth(
         started = threading.Event()
         thread = _interrupt_when(runtime_url, ctx.id, started)
         ex = sandbox.run_code(
-            "console.log('waiting');\nawait new Promise((resolve) => setTimeout(resolve, 60000));",
+            PENDING_AWAIT,
             context=ctx,
             on_stdout=lambda _m: started.set(),
             timeout=60,
@@ -151,6 +198,77 @@ def test_interrupt_route_deno_pending_await_ends_the_run_with_the_truth(
         after = sandbox.run_code("typeof globalThis.kept", context=ctx)
         assert after.text == "undefined"  # the state is gone, as the run said
         assert not after.logs.stderr  # and the next run does not say it again
+    finally:
+        sandbox.remove_code_context(ctx)
+
+
+def test_interrupt_route_deno_busy_cell_stops_and_keeps_the_state(runtime_url: str, sandbox: Sandbox) -> None:
+    """Code that runs (not a pending await) is stopped by the interrupt: the run says so and the
+    state is kept (before: `Error: Execution failed`)."""
+    require_language("javascript")
+    ctx = sandbox.create_code_context(language="javascript")
+    try:
+        sandbox.run_code("globalThis.kept = 41", context=ctx)
+        started = threading.Event()
+        thread = _interrupt_when(runtime_url, ctx.id, started)
+        ex = sandbox.run_code(
+            "console.log('waiting');\nwhile (true) {}",
+            context=ctx,
+            on_stdout=lambda _m: started.set(),
+            timeout=60,
+        )
+        thread.join()
+        assert ex.error is not None
+        assert (ex.error.name, ex.error.value) == ("ExecutionAborted", INTERRUPTED)
+        after = sandbox.run_code("globalThis.kept + 1", context=ctx)
+        assert after.error is None and after.text == "42"
+    finally:
+        sandbox.remove_code_context(ctx)
+
+
+# Deno loads node's built-ins (the first setTimeout loads node:timers) when first used, some
+# 15-50 ms each: this cell's own code, after the print, would be mostly Deno's module loader
+LOADING = (
+    "console.log('waiting');\n"
+    + "".join(
+        f"process.getBuiltinModule('node:{name}');\n"
+        for name in ("http2", "zlib", "http", "child_process", "crypto", "tls", "dns", "readline", "vm")
+    )
+    + "await new Promise((resolve) => setTimeout(resolve, 60000));"
+)
+
+
+def test_interrupt_route_deno_never_leaves_a_half_loaded_kernel(runtime_url: str, sandbox: Sandbox) -> None:
+    """An interrupt sent as soon as this cell prints used to land in Deno's module loader (about
+    one run in two), which turned it into `Error: Error: … Uncaught null at loadExtScript` or
+    `Execution failed` and left a module half-made (later uses failed), or made Deno panic.
+    The runtime loads the built-ins when the kernel starts, and replaces a kernel whose loader
+    was cut short anyway: whatever the interrupt hit, the run's error tells the state the next
+    run finds, and the kernel works."""
+    require_language("javascript")
+    ctx = sandbox.create_code_context(language="javascript")
+    try:
+        sandbox.run_code("globalThis.kept = 41", context=ctx)
+        started = threading.Event()
+        thread = _interrupt_when(runtime_url, ctx.id, started)
+        ex = sandbox.run_code(LOADING, context=ctx, on_stdout=lambda _m: started.set(), timeout=60)
+        thread.join()
+        assert ex.error is not None
+        if ex.error.name == "ContextRestarting":
+            assert "fresh" in ex.error.value, ex.error.value
+            expected = "undefined"
+        else:
+            assert (ex.error.name, ex.error.value) == ("ExecutionAborted", INTERRUPTED), ex.error
+            expected = "number"
+        after = sandbox.run_code(
+            "await new Promise((resolve) => setTimeout(resolve, 1));\n"
+            "process.getBuiltinModule('node:zlib').gzipSync('x');\n"
+            "typeof globalThis.kept",
+            context=ctx,
+        )
+        assert after.error is None, after.error  # the kernel works (timers and loader too)
+        assert after.text == expected
+        assert not after.logs.stderr
     finally:
         sandbox.remove_code_context(ctx)
 
@@ -167,7 +285,7 @@ async def test_app_interrupt_of_a_pending_await_says_the_state_is_gone(runtime_u
         info = app.runbook.add(await app.session.create_context("javascript"))
         app.main.bind(app.main.editor_pane.current(), info)
         await run_and_wait(pilot, "globalThis.kept = 1;")
-        await type_code(pilot, "console.log('waiting');\nawait new Promise((r) => setTimeout(r, 60000));")
+        await type_code(pilot, PENDING_AWAIT)
         await pilot.press("f5")
         await wait_until(pilot, lambda: app.runbook.running(info.id), what="the run")
         record = app.runbook.running(info.id)[0]

@@ -9,10 +9,11 @@ Deno's Jupyter kernel makes two kinds of error hard to use:
 - the kernel transpiles every cell (TypeScript and JavaScript alike) with swc, which lays
   the code out again: blank lines go, comments and type-only lines shift what follows,
   indentation changes. The positions in a stack trace are the transpiled code's, not the
-  user's. Here the kernel prints (in a silent cell) the transpiled text of the same code
-  as the body of a function that is never called, `(async () => {…}).toString()`, which
-  swc lays out the same way; the tokens of both texts are aligned, and every
-  `<anonymous>:L:C` of the traceback becomes the user's `line L, column C`.
+  user's. Here the kernel hands back (as the message of the error a silent cell throws)
+  the transpiled text of the same code as the body of a function that is never called,
+  `(async () => {…}).toString()`, which swc lays out the same way; the tokens of both texts
+  are aligned, and every `<anonymous>:L:C` of the traceback becomes the user's
+  `line L, column C`.
 
 Errors of a run in a javascript or typescript context are held back until the run ends
 (the kernel is busy until then), reshaped, then sent, still before `end_of_execution`.
@@ -35,11 +36,11 @@ from typing import Any
 
 from . import protocol
 from .languages import deno_path
-from .wire import Channel
 
 FAMILY = ("javascript", "typescript")
 PARSE_TIMEOUT = 10.0
 TRANSPILE_TIMEOUT = 10.0
+_TRANSPILED = "E2BWorkbenchTranspiled"  # the name of the error that carries swc's layout back
 CHECK_TIMEOUT = 60.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SYNTAX = re.compile(r"SyntaxError: (?P<message>.+)")
@@ -141,6 +142,34 @@ async def shape(line: dict[str, Any], code: str, kernel: Any) -> dict[str, Any]:
     return protocol.error_line(name, value, trace)
 
 
+# -- what an interrupt left ------------------------------------------------------------------
+# Deno's kernel answers an interrupt by terminating V8's execution, and where that lands
+# decides what is left (measured with deno 2.9):
+# - in the user's code: the run ends with `Execution failed` and no traceback; the kernel
+#   is fine and keeps its state;
+# - in Deno's own module loader (it loads node's built-ins when first used: the first
+#   `setTimeout` of a kernel loads node's timers): the loader turns the termination into an
+#   ordinary error (`Error: Error: … Uncaught null`, or `Uncaught "Error: execution
+#   terminated"`, at `loadExtScript`/`lazyLoad` frames of `ext:core/`) and the module stays
+#   half-made (`setTimeout` then throws "Cannot access 'setTimeout' before initialization"),
+#   or Deno panics and the kernel dies: either way the kernel must be replaced;
+# - on a pending `await`: nothing, and the kernel stays stuck even when the promise would
+#   settle (manager.py replaces it after INTERRUPT_GRACE).
+INTERRUPTED = "The execution was interrupted; the context keeps its state."
+_CUT_SHORT = re.compile(r"Uncaught null|execution terminated|\b(?:loadExtScript|lazyLoad) \(ext:core/")
+
+
+def broken_by_interrupt(line: dict[str, Any]) -> bool:
+    """Whether this error of an interrupted run is the termination caught inside Deno's own
+    code, which leaves the kernel broken (see above)."""
+    return bool(_CUT_SHORT.search(f"{line.get('value') or ''}\n{line.get('traceback') or ''}"))
+
+
+def stopped_by_interrupt(line: dict[str, Any]) -> bool:
+    """Whether this error of an interrupted run is Deno's word for the run it terminated."""
+    return line.get("value") == "Execution failed" and not (line.get("traceback") or "").strip()
+
+
 def caret(code: str, row: int, column: int) -> str:
     """`  3 | const x = ;` and a caret under `column` (both 1-based)."""
     lines = code.split("\n")
@@ -202,18 +231,25 @@ async def _run(argv: list[str], cwd: str, timeout: float) -> str | None:
 async def transpiled_body(code: str, kernel: Any) -> str | None:
     """swc's layout of `code`, from the kernel: the body of an async function made of it,
     dedented so its line L is the transpiled cell's line L. None when it cannot be had (an
-    `import` or `export` cannot stand in a function, the kernel is gone or slow). The kernel
-    prints it (as JSON) in a silent cell: nothing is written anywhere, isolated or not."""
+    `import` or `export` cannot stand in a function, the kernel is gone or slow). A silent
+    cell hands it back (as JSON) as the message of the error it throws: nothing is written
+    anywhere, isolated or not.
+
+    The error, not stdout: an error's message travels in the execute_reply itself, while Deno
+    forwards stdout from another task, which may publish it after the reply and the `idle`
+    (about one silent cell in ten), too late for a cell that ends at (reply, idle)."""
     if re.search(r"^\s*(import|export)\b", code, re.M) or not getattr(kernel, "alive", False):
         return None
-    printed = await _silent_output(
-        kernel, f"console.log(JSON.stringify((async () => {{\n{code}\n}}).toString()));", TRANSPILE_TIMEOUT
+    reply = await kernel.run_silent(
+        f"throw Object.assign(new Error(JSON.stringify((async () => {{\n{code}\n}}).toString())), "
+        f"{{ name: {json.dumps(_TRANSPILED)} }});",
+        timeout=TRANSPILE_TIMEOUT,
     )
-    if printed is None:
+    if reply.get("ename") != _TRANSPILED:  # the code does not stand in a function, or no reply
         return None
     try:
-        text = json.loads(printed.strip().splitlines()[-1])
-    except (ValueError, IndexError):
+        text = json.loads(reply.get("evalue") or "")
+    except ValueError:
         return None
     if not isinstance(text, str):
         return None
@@ -230,31 +266,6 @@ async def transpiled_body(code: str, kernel: Any) -> str | None:
         if comments and (not body or body[0].strip() != comments[0].split("\n")[0].strip()):
             body = [*"\n".join(comments).split("\n"), *body]
     return "\n".join(body)
-
-
-async def _silent_output(kernel: Any, code: str, timeout: float) -> str | None:
-    """What a silent cell prints on stdout (None if it fails, or the kernel dies or is slow)."""
-    msg_id, queue = kernel.execute_request(code, silent=True)
-    printed: list[str] = []
-    reply: dict[str, Any] | None = None
-    idle = False
-    try:
-        async with asyncio.timeout(timeout):
-            while reply is None or not idle:
-                channel, msg = await queue.get()
-                if channel is Channel.DIED or msg is None:
-                    return None
-                if channel is Channel.SHELL:
-                    reply = msg["content"]
-                elif msg["msg_type"] == "stream" and msg["content"].get("name") == "stdout":
-                    printed.append(msg["content"].get("text", ""))
-                elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
-                    idle = True
-    except TimeoutError:
-        return None
-    finally:
-        kernel.forget(msg_id)
-    return "".join(printed) if reply.get("status") == "ok" else None
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:

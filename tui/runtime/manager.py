@@ -456,11 +456,28 @@ class Runtime:
             ctx.interrupt_run = None
             for handle in watchdog:
                 handle.cancel()
-        if ending is not stream.Ending.KERNEL_DIED:
-            await jsts.release(target, kernel)
-        else:
+        if ending is stream.Ending.KERNEL_DIED:
             await jsts.release(target, None)
             self._report_death(ctx, kernel, run)
+            return
+        if watchdog and isinstance(target, jsts.Held):  # interrupted: what did it leave?
+            if any(jsts.broken_by_interrupt(line) for line in target.errors):
+                said = (
+                    f"The {ctx.language} kernel was interrupted inside its own code (loading one of "
+                    "Deno's modules), which leaves it broken: it was restarted and its state is fresh."
+                )
+                if self._replace(ctx, kernel):
+                    if run.client_gone:
+                        ctx.notice = said  # nobody hears this run: the next one says it
+                    run.emit(protocol.error_line("ContextRestarting", said, ""))
+                    return
+            target.errors = [
+                protocol.error_line("ExecutionAborted", jsts.INTERRUPTED, "")
+                if jsts.stopped_by_interrupt(line)
+                else line
+                for line in target.errors
+            ]
+        await jsts.release(target, kernel)
 
     def _report_death(self, ctx: Context, kernel: Kernel, run: Run) -> None:
         if ctx.removed:
@@ -469,11 +486,18 @@ class Runtime:
             )
         elif kernel.closing:
             said = ctx.notice or "The context was restarted while the code ran; its state is fresh."
-            ctx.notice = ""  # (an interrupt it ignored) this run says it; the next one need not
+            # (an interrupt it ignored) this run says it and the next one need not, unless this
+            # run's client has gone (a run that timed out): then the next run says it
+            if not run.client_gone:
+                ctx.notice = ""
             run.emit(protocol.error_line("ContextRestarting", said, ""))
         else:
             note = ctx.death_note or kernel.death_reason()
-            ctx.notice = ""  # this run says it; the next one need not
+            ctx.notice = (  # this run says it; the next one need not, unless nobody hears this one
+                f"{note}\nIt died in a run whose client had gone, and was replaced: this context's state is fresh."
+                if run.client_gone
+                else ""
+            )
             run.emit(
                 protocol.error_line(
                     "ContextRestarting",
@@ -484,17 +508,25 @@ class Runtime:
 
     def _force_restart(self, ctx: Context, kernel: Kernel) -> None:
         """The kernel ignored an interrupt: replace it so the context is usable again."""
+        if self._replace(ctx, kernel):
+            # its death ends the run, which says this (_report_death)
+            ctx.notice = (
+                f"The {ctx.language} kernel did not respond to an interrupt within "
+                f"{INTERRUPT_GRACE:g} s and was restarted: its state is fresh."
+            )
+
+    def _replace(self, ctx: Context, kernel: Kernel) -> bool:
+        """Put a fresh kernel behind `ctx` in place of `kernel`, alive but of no more use (the
+        old one stops in the background); False if `kernel` is no longer the context's."""
         if ctx.removed or not kernel.alive:
-            return
+            return False
         task = ctx.kernel_task
-        if task is not None and task.done() and not task.cancelled():
-            if task.exception() is None and task.result() is kernel:
-                with contextlib.suppress(Exception):
-                    kernel.on_death = None
-                    self._spawn(self._drop_kernel(kernel))
-                ctx.notice = (
-                    f"The {ctx.language} kernel did not respond to an interrupt within "
-                    f"{INTERRUPT_GRACE:g} s and was restarted: its state is fresh."
-                )
-                ctx.execution_count = 0
-                self._start_kernel(ctx)
+        if task is None or not task.done() or task.cancelled():
+            return False
+        if task.exception() is not None or task.result() is not kernel:
+            return False
+        kernel.on_death = None
+        self._spawn(self._drop_kernel(kernel))
+        ctx.execution_count = 0
+        self._start_kernel(ctx)
+        return True
