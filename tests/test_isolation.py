@@ -739,3 +739,26 @@ async def _header_ends_with(url: str, said: str) -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_ready(pilot)
         await wait_until(pilot, lambda: app.sub_title.endswith(said), what=f"the header to say {said!r}")
+
+
+def test_tool_folders_in_the_hosts_tmp_are_mounted_over_the_private_tmp():
+    """A checkout (its venv, the workbench itself) under the host's /tmp: the sandbox's private
+    /tmp is mounted after the tool folders and hid it, so no kernel could start (every isolation
+    test failed in a clone made in /tmp). Such folders are mounted again, after /tmp."""
+    from tui.runtime.isolation import bwrap
+
+    folder = Path("/tmp") / f"e2b-workbench-tool-{uuid.uuid4().hex[:8]}"
+    (folder / "bin").mkdir(parents=True)
+    try:
+        tools = [str(folder), str(folder / "bin"), "/usr/bin"]
+        assert str(folder) not in bwrap.mounts(tools)  # early, /tmp would cover it
+        assert bwrap.late_mounts(tools) == ["--ro-bind", str(folder), str(folder)]  # once, the outer one
+        isolation = Isolation(workspace=str(folder / "bin"))
+        argv = bwrap.argv(isolation, tmp="/nonexistent-tmp", kernels="/nonexistent-k", data_fds={}, agent=["true"])
+        private_tmp = argv.index("/nonexistent-tmp")
+        in_tmp = [i for i, arg in enumerate(argv) if arg == "--ro-bind" and argv[i + 1].startswith("/tmp/")]
+        assert all(i > private_tmp for i in in_tmp), argv  # (this checkout's, when it is in /tmp)
+    finally:
+        import shutil
+
+        shutil.rmtree(folder)

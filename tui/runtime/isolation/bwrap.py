@@ -179,6 +179,23 @@ def tool_dirs() -> list[str]:
     return wanted
 
 
+# The sandbox's own /tmp is mounted after the tool folders and would hide any of them inside
+# the host's /tmp (a checkout, a venv or a Python there): those are mounted again over it.
+PRIVATE = (settings.TMP,)
+
+
+def late_mounts(tools: list[str]) -> list[str]:
+    """bwrap's arguments for the tool folders inside the host's /tmp, to come after the
+    sandbox's private /tmp is mounted (`mounts` leaves them out)."""
+    out: list[str] = []
+    seen: list[str] = []
+    for folder in sorted({os.path.realpath(t) for t in tools if t}, key=len):
+        if os.path.isdir(folder) and _within(folder, list(PRIVATE)) and not _within(folder, seen):
+            seen.append(folder)
+            out += ["--ro-bind", folder, folder]
+    return out
+
+
 def mounts(tools: list[str]) -> list[str]:
     """bwrap's arguments for the read-only part of the sandbox: system, /etc, tool folders."""
     out = _system_mounts()
@@ -199,6 +216,8 @@ def mounts(tools: list[str]) -> list[str]:
             continue
         if folder == "/" or folder == home or _within(home, [folder]):
             continue  # never the home, nor what holds it
+        if _within(folder, list(PRIVATE)):
+            continue  # mounted late (late_mounts), over the private folder
         seen.append(folder)
         out += ["--ro-bind", folder, folder]
     return out
@@ -225,13 +244,15 @@ def argv(
         out.append("--unshare-net")
     out += ["--hostname", HOSTNAME, "--die-with-parent", "--as-pid-1", "--disable-userns"]
     out += ["--cap-drop", "ALL"]
-    out += mounts(tool_dirs())
+    tools = tool_dirs()
+    out += mounts(tools)
     for target, fd in data_fds.items():
         out += ["--ro-bind-data", str(fd), target]
     out += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"]
     out += ["--tmpfs", "/run", "--bind", kernels, settings.KERNELS, "--remount-ro", "/run"]
     out += ["--bind", tmp, settings.TMP, "--dir", "/var", "--symlink", "../tmp", "/var/tmp"]
     out += ["--bind", isolation.workspace, settings.HOME, "--chdir", settings.HOME]
+    out += late_mounts(tools)
     out += ["--remount-ro", "/"]  # bubblewrap's own root (/, /var, /home, ...): nothing to write there
     out += ["--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", settings.HOME]
     out += ["--", *agent]
