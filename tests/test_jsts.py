@@ -134,29 +134,29 @@ def test_type_check_route_runs_deno_check(runtime_url: str, sandbox: Sandbox) ->
         sandbox.remove_code_context(ctx)
 
 
-def _interrupt_when(runtime_url: str, context_id: str, started: threading.Event) -> threading.Thread:
+def _run_interrupted(runtime_url: str, sandbox: Sandbox, ctx, code: str, **run: object):
+    """Run `code` in `ctx`; the moment it first prints, interrupt it through the runtime's route
+    (which must find it running). The run's Execution."""
+    started = threading.Event()
+
     def interrupt() -> None:
         assert started.wait(60)
-        answer = httpx.post(f"{runtime_url}/contexts/{context_id}/interrupt", json={}, timeout=30).json()
+        answer = httpx.post(f"{runtime_url}/contexts/{ctx.id}/interrupt", json={}, timeout=30).json()
         assert answer == {"interrupted": True, "running": True}
 
     thread = threading.Thread(target=interrupt)
     thread.start()
-    return thread
+    try:
+        return sandbox.run_code(code, context=ctx, on_stdout=lambda _m: started.set(), **run)
+    finally:
+        thread.join()
 
 
 def test_interrupt_route_python_keeps_state_and_the_run_says_so(runtime_url: str, sandbox: Sandbox) -> None:
     ctx = sandbox.create_code_context(language="python")
     try:
         sandbox.run_code("kept = 41", context=ctx)
-        started = threading.Event()
-        thread = _interrupt_when(runtime_url, ctx.id, started)
-        ex = sandbox.run_code(
-            "import time\nprint('in', flush=True)\ntime.sleep(60)",
-            context=ctx,
-            on_stdout=lambda _m: started.set(),
-        )
-        thread.join()
+        ex = _run_interrupted(runtime_url, sandbox, ctx, "import time\nprint('in', flush=True)\ntime.sleep(60)")
         assert ex.error is not None and ex.error.name == "KeyboardInterrupt"
         assert sandbox.run_code("kept + 1", context=ctx).text == "42"
         idle = httpx.post(f"{runtime_url}/contexts/{ctx.id}/interrupt", json={}, timeout=30).json()
@@ -184,15 +184,7 @@ def test_interrupt_route_deno_pending_await_ends_the_run_with_the_truth(
     ctx = sandbox.create_code_context(language="javascript")
     try:
         sandbox.run_code("globalThis.kept = 41", context=ctx)
-        started = threading.Event()
-        thread = _interrupt_when(runtime_url, ctx.id, started)
-        ex = sandbox.run_code(
-            PENDING_AWAIT,
-            context=ctx,
-            on_stdout=lambda _m: started.set(),
-            timeout=60,
-        )
-        thread.join()
+        ex = _run_interrupted(runtime_url, sandbox, ctx, PENDING_AWAIT, timeout=60)
         assert ex.error is not None and ex.error.name == "ContextRestarting"
         assert "did not respond to an interrupt" in ex.error.value and "fresh" in ex.error.value
         after = sandbox.run_code("typeof globalThis.kept", context=ctx)
@@ -209,15 +201,7 @@ def test_interrupt_route_deno_busy_cell_stops_and_keeps_the_state(runtime_url: s
     ctx = sandbox.create_code_context(language="javascript")
     try:
         sandbox.run_code("globalThis.kept = 41", context=ctx)
-        started = threading.Event()
-        thread = _interrupt_when(runtime_url, ctx.id, started)
-        ex = sandbox.run_code(
-            "console.log('waiting');\nwhile (true) {}",
-            context=ctx,
-            on_stdout=lambda _m: started.set(),
-            timeout=60,
-        )
-        thread.join()
+        ex = _run_interrupted(runtime_url, sandbox, ctx, "console.log('waiting');\nwhile (true) {}", timeout=60)
         assert ex.error is not None
         assert (ex.error.name, ex.error.value) == ("ExecutionAborted", INTERRUPTED)
         after = sandbox.run_code("globalThis.kept + 1", context=ctx)
@@ -249,10 +233,7 @@ def test_interrupt_route_deno_never_leaves_a_half_loaded_kernel(runtime_url: str
     ctx = sandbox.create_code_context(language="javascript")
     try:
         sandbox.run_code("globalThis.kept = 41", context=ctx)
-        started = threading.Event()
-        thread = _interrupt_when(runtime_url, ctx.id, started)
-        ex = sandbox.run_code(LOADING, context=ctx, on_stdout=lambda _m: started.set(), timeout=60)
-        thread.join()
+        ex = _run_interrupted(runtime_url, sandbox, ctx, LOADING, timeout=60)
         assert ex.error is not None
         if ex.error.name == "ContextRestarting":
             assert "fresh" in ex.error.value, ex.error.value
