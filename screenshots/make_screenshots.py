@@ -16,8 +16,8 @@ Textual's Pilot, and saves SVGs next to this file:
   completion.svg   completion from the kernel (Ctrl+Space) in the editor
   replay.svg       a replay of the log's runs (Alt+R) after their input file changed: a step
                    that differs, with its diff
-  fanout.svg       one snippet in three python contexts (Alt+F), the one that differs marked
-  files.svg        the Files pane (Ctrl+F) after a run that read a CSV and wrote two files
+  fanout.svg       one snippet in three python contexts (Alt+M), the one that differs marked
+  files.svg        the Files pane (Alt+D) after a run that read a CSV and wrote two files
                    (marked new), with a quick command's block in the log
   file-preview.svg a CSV previewed from the Files pane, as a table with its row count
   terminal.svg     the terminal pane (F10): a shell in the sandbox
@@ -263,7 +263,7 @@ async def make_output(url: str, out: Path) -> None:
         await hold_still(pilot)
         last = app.main.log_view.focused_block()
         assert last is not None
-        last.focus()  # on a block, Ctrl+F searches the log (elsewhere it opens the Files pane)
+        last.focus()  # Ctrl+F searches the log from any pane
         await pilot.press("ctrl+f")
         bar = app.main.query_one("#log-search")
         await pilot.press(*"299")
@@ -326,7 +326,7 @@ async def make_compare(url: str, out: Path, workdir: Path) -> None:
         editor = app.main.editor_pane.current()
         assert editor is not None
         editor.replace("print('x is', x)\nx * 2", (0, 0), editor.document.end)
-        await pilot.press("alt+f")
+        await pilot.press("alt+m")
         await wait_until(pilot, lambda: isinstance(app.screen, FanOutScreen), what="the fan-out view")
         fan = app.screen
         await wait_until(pilot, lambda: fan.result is not None, what="every lane to end")
@@ -365,7 +365,7 @@ async def make_panes(url: str, out: Path, workdir: Path) -> None:
         await wait_started(pilot)
         await use_context(pilot, "python")
         main = app.main
-        await pilot.press("ctrl+f")
+        await pilot.press("alt+d")
         pane = main.files_pane
         await wait_until(pilot, lambda: pane.loaded, what="the Files pane")
         await wait_until(pilot, lambda: str(workdir / "out") in pane.nodes, what="the out folder")

@@ -365,7 +365,7 @@ async def test_files_pane_and_terminal_on_a_cloud_sandbox(cloud, home, runtime_c
     app = cloud_app()
     async with app.run_test(size=(140, 44)) as pilot:
         await wait_ready(pilot)
-        await pilot.press("ctrl+f")
+        await pilot.press("alt+d")
         pane = app.main.files_pane
         await wait_until(pilot, lambda: str(folder) in pane.nodes, 30, "the home listed")
         pane.tree.move_cursor(pane.nodes[str(folder)])

@@ -35,7 +35,7 @@ def make_app(runtime_url: str) -> WorkbenchApp:
 
 async def open_files(pilot) -> FilesPane:
     app = pilot.app
-    await pilot.press("ctrl+f")
+    await pilot.press("alt+d")
     pane = app.main.files_pane
     await wait_until(pilot, lambda: pane.loaded, 30, "the home listed")
     return pane

@@ -77,6 +77,24 @@ def test_every_binding_id_is_unique_and_every_action_exists() -> None:
         assert hasattr(owner, f"action_{name}"), f"{action.id}: {owner.__name__} has no action_{name}"
 
 
+def test_every_alt_letter_binding_reaches_the_app_from_a_real_terminal() -> None:
+    """A terminal sends Alt+letter as ESC and the letter; Textual's parser reads some of those
+    as other keys (ESC b is Ctrl+Left, ESC f Ctrl+Right, as in readline), so a binding on them
+    works under Pilot and never in tmux. Feed each bound Alt+letter through the parser."""
+    from textual._xterm_parser import XTermParser
+
+    lost = []
+    for action in ACTIONS:
+        for key in (action.keys or "").split(","):
+            if re.fullmatch(r"alt\+[a-z]", key):
+                parser = XTermParser()
+                events = [*parser.feed("\x1b" + key[-1]), *parser.feed("")]
+                got = [getattr(event, "key", None) for event in events]
+                if got != [key]:
+                    lost.append(f"{action.binding_id}: {key} arrives as {got}")
+    assert not lost, lost
+
+
 # -- keys ---------------------------------------------------------------------------------
 
 

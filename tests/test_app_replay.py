@@ -51,7 +51,7 @@ async def test_fan_out_across_three_contexts_marks_the_one_that_differs(runtime_
         assert all(entry.marked for entry in contexts)
 
         await type_code(pilot, "print('x is', x)\nx * 10")
-        await pilot.press("alt+f")
+        await pilot.press("alt+m")
         await wait_until(pilot, lambda: isinstance(app.screen, FanOutScreen), what="the fan-out view")
         screen = app.screen
         await wait_until(pilot, lambda: screen.result is not None, what="every lane to end")

@@ -129,6 +129,35 @@ async def test_editor_keys_home_end_select_all_comment_indent_goto(runtime_url, 
         await quit_app(pilot)
 
 
+async def test_alt_keys_from_a_real_terminal_act_and_type_nothing(runtime_url, home):
+    """A terminal sends Alt+G as ESC and "g", which Textual delivers with "g" as its character
+    (Pilot's press does not: it sends no character, so the test posts the key as the driver
+    does). The editor must run the binding, not type the letter."""
+    from textual import events
+
+    from tui.screens.export import ExportScreen
+
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await type_code(pilot, "a = 1\nb = 2")
+        editor = editor_of(app)
+        before = editor.text
+        app.post_message(events.Key("alt+g", "g"))
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the go-to prompt")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is editor, what="the editor again")
+        app.post_message(events.Key("alt+e", "e"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), what="the export dialog")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is editor, what="the editor again")
+        app.post_message(events.Key("alt+z", "z"))  # bound to nothing: still not text
+        app.post_message(events.Key("x", "x"))
+        await wait_until(pilot, lambda: editor.text != before, what="the x typed")
+        assert editor.text.replace("x", "", 1) == before, editor.text
+        await quit_app(pilot)
+
+
 async def test_toggle_comment_follows_the_buffers_language(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -312,9 +312,15 @@ async def test_search_in_the_log_and_in_the_full_output(runtime_url, home):
         await wait_ready(pilot)
         await run_and_wait(pilot, "print('a needle here')\nprint('no match')")
         record = await run_and_wait(pilot, "for i in range(3):\n    print('needle', i)")
-        block_of(app, record).focus()  # on a block Ctrl+F searches the log (elsewhere: the Files pane)
+        editor = app.main.editor_pane.current()
+        editor.focus()  # Ctrl+F searches the log from the editor too; Esc gives the editor back
         await pilot.press("ctrl+f")
         bar = app.main.query_one("#log-search")
+        await wait_until(pilot, lambda: bar.is_open and bar.input.has_focus, what="the search bar")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not bar.is_open and app.focused is editor, what="the editor")
+        block_of(app, record).focus()  # and from a block
+        await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: bar.is_open and bar.input.has_focus, what="the search bar")
         for key in "needle":
             await pilot.press(key)

@@ -276,7 +276,7 @@ def type_into_dialog(tmux: Tmux, text: str, clear: str = "") -> None:
 def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_the_run_wrote(
     tmp_path: Path,
 ) -> None:
-    """The Files pane the way a person uses it: Ctrl+F, `u` and a path, a run that reads the CSV
+    """The Files pane the way a person uses it: Alt+D, `u` and a path, a run that reads the CSV
     with pandas and writes another, `d` on that file and a local path."""
     tmux = Tmux(require_tmux(), f"e2b-workbench-test-{uuid.uuid4().hex[:12]}")
     home = tmp_path / f"home-{uuid.uuid4().hex[:8]}"
@@ -305,7 +305,7 @@ def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_
         pane_pid = int(tmux("display", "-p", "#{pane_pid}").strip())
         tmux.wait_for(lambda s: PYTHON_CONTEXT.search(s) is not None, 90, "a python context in the sidebar")
 
-        tmux("send-keys", "C-f")
+        tmux("send-keys", "M-d")
         tmux.wait_for(lambda s: "~ (home)" in s, 30, "the Files pane")
         tmux("send-keys", "u")
         tmux.wait_for(lambda s: "Upload into ." in s, 10, "the upload dialog")
@@ -325,7 +325,10 @@ def test_real_app_in_tmux_uploads_a_csv_reads_it_with_pandas_and_downloads_what_
         tmux.wait_for(lambda s: "rows 2 sum 10" in s, 90, "the run's output")
         tmux.wait_for(lambda s: "+ out.csv" in s, 30, "the file the run wrote, marked new")
 
-        tmux("send-keys", "C-f")  # back to the tree: home, data.csv, out.csv
+        tmux("send-keys", "M-d")  # back to the tree: home, data.csv, out.csv
+        # (wait for the tree's keys in the footer: Textual reads ESC d followed at once by
+        # an arrow's ESC [ B as "^", "d" and Down; a person's next key comes later)
+        tmux.wait_for(lambda s: "Upload" in s.splitlines()[-1], 10, "the tree focused")
         tmux("send-keys", "Down")
         tmux("send-keys", "Down")
         tmux("send-keys", "d")

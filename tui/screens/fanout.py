@@ -1,4 +1,4 @@
-"""Fan-out (`Alt+F`): one snippet in several contexts or sandboxes, outputs side by side.
+"""Fan-out (`Alt+M`): one snippet in several contexts or sandboxes, outputs side by side.
 
 A column per lane (`tui.core.fanout`), filled while the runs stream; once every lane has
 ended, the parts of a lane that differ from what most lanes produced (stdout, stderr,

@@ -29,6 +29,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Label, TabbedContent, TabPane, TextArea
 
 from ..actions import bindings
@@ -81,6 +82,7 @@ class MainScreen(Screen[None]):
         self._narrow = False
         self._closed_buffers: list[Buffer] = []  # closed buffers, the last one first to reopen
         self._log_pattern = None  # the log's search
+        self._search_return: Widget | None = None  # what had the focus when it opened
         self._log_counts: list[tuple[RunBlock, int]] = []
         self._log_current: int | None = None
         self._introspection_said = False  # told once that this sandbox cannot complete
@@ -602,8 +604,12 @@ class MainScreen(Screen[None]):
         self.app.push_screen(FullOutputScreen(message.record, message.forms))
 
     def action_search(self) -> None:
-        """Search the log (Ctrl+F or / on a block): every block's output, results and errors."""
-        self.query_one("#log-search", SearchBar).open()
+        """Search the log (Ctrl+F from any pane, / on a block): every block's output, results
+        and errors. Esc gives the focus back to where it was (the editor, a block)."""
+        bar = self.query_one("#log-search", SearchBar)
+        if not bar.has_focus_within:
+            self._search_return = self.focused
+        bar.open()
 
     def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
         self._log_pattern = message.pattern
@@ -641,6 +647,10 @@ class MainScreen(Screen[None]):
             if block.is_attached:
                 block.search(None)
         self._log_counts = []
+        back, self._search_return = self._search_return, None
+        if back is not None and back.is_attached and back.focusable:
+            back.focus()
+            return
         block = self.log_view.focused_block()
         (block or self.log_view).focus()
 
@@ -1048,7 +1058,7 @@ class MainScreen(Screen[None]):
         marked = [c for c in self.workbench.runbook.live_contexts() if c.marked]
         if len(marked) < 2:
             self.notify(
-                "Mark two or more contexts in the sidebar (Space on each), then Alt+F. "
+                "Mark two or more contexts in the sidebar (Space on each), then Alt+M. "
                 "\"Fan out to another sandbox\" (command palette) compares this one with another sandbox.",
                 title="Fan out",
                 timeout=8,
@@ -1104,10 +1114,7 @@ class MainScreen(Screen[None]):
     # -- files, terminal, commands, cockpit (their controllers do the work) ----------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """A pane that takes every key (the terminal) keeps the screen's keys for itself; on a
-        block in the log, Ctrl+F is the log's search, not the Files pane."""
-        if action == "files" and isinstance(self.focused, RunBlock):
-            return False
+        """A pane that takes every key (the terminal) keeps the screen's keys for itself."""
         return not getattr(self.focused, "captures_keys", False)
 
     def action_files(self) -> None:
@@ -1121,7 +1128,9 @@ class MainScreen(Screen[None]):
             return
         side.active = "side-files"
         self.workbench.files.show()
-        self.files_pane.tree.focus()
+        # now, not on the next turn of the queue: keys behind Alt+D in the same read (Down,
+        # Down, d) are the tree's, and would otherwise reach the editor and type a "d"
+        self.set_focus(self.files_pane.tree)
 
     @on(TabbedContent.TabActivated, "#side")
     def _side_tab(self, event: TabbedContent.TabActivated) -> None:

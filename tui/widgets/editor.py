@@ -149,6 +149,15 @@ class CodeEditor(TextArea):
             else:
                 self.action_dedent()
             return
+        if event.key.startswith("alt+") and event.character is not None:
+            # A terminal sends Alt+G as ESC and "g", and Textual gives the key its letter as
+            # its character: the text area would type the letter, and Alt+G (go to line),
+            # Alt+E (export)... would never reach their bindings. Bound or not, Alt+letter is
+            # a command here, never text (AltGr and macOS Option send the character itself).
+            event.stop()
+            event.prevent_default()
+            await self.app._check_bindings(event.key)
+            return
         await super()._on_key(event)
         if not event._stop_propagation and await self.app._check_bindings(event.key):
             # A key the text area does not take (Ctrl+A, Ctrl+Home, arrows...) acts here and
