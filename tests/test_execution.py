@@ -176,6 +176,22 @@ def test_stdout_streams_before_the_run_returns(sandbox):
     assert first_wall < b_printed_at, (first_wall, b_printed_at)
 
 
+def test_python_output_is_not_copied_into_ipythons_output_history(sandbox, fresh_context):
+    """IPython 9 appends every write of a cell to one growing string in its output history, a
+    quadratic copy (400k printed lines took 49 s); the runtime's extension turns that off. The
+    record is what would cost the time, so the test looks at the record."""
+    context = fresh_context()
+    sandbox.run_code("for i in range(1000): print(i)", context=context)
+    check = sandbox.run_code(
+        "_ip = get_ipython()\n"
+        "print(sum(len(o.bundle.get('stream', '')) for outs in getattr(_ip.history_manager, 'outputs', {}).values()"
+        " for o in outs))",
+        context=context,
+    )
+    assert check.error is None, check.error
+    assert check.logs.stdout == ["0\n"], check.logs.stdout
+
+
 @pytest.mark.timeout(90)
 def test_kernel_can_wait_for_the_client_to_see_its_output(sandbox, tmp_path):
     """The kernel waits for a file that only the on_stdout callback creates."""

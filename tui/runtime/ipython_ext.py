@@ -14,6 +14,7 @@ so it imports nothing from `tui` — only the standard library, IPython, traitle
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -176,10 +177,23 @@ def _no_stdin(*_args: Any, **_kwargs: Any) -> str:
     )
 
 
+def _no_tee(channel: str) -> contextlib.AbstractContextManager[None]:
+    """IPython 9's `InteractiveShell._tee(channel)`, recording nothing."""
+    return contextlib.nullcontext()
+
+
 def load_ipython_extension(ip: Any) -> None:
     session = getattr(getattr(ip, "kernel", None), "session", None)
     if session is not None:  # shared by the shell and the output streams' thread
         session.pack = safe_packer(session.pack)
+
+    # IPython 9 keeps each cell's stdout and stderr in `history_manager.outputs` by growing
+    # one string per stream on every write (`bundle["stream"] += data`), which is quadratic:
+    # 400k printed lines took 49 s instead of about 7, a million did not finish in 10 minutes
+    # (E2B's template, on the same IPython, has it too). Nothing reads that record here (the
+    # history database is off), so cells run without it.
+    if callable(getattr(ip, "_tee", None)):
+        ip._tee = _no_tee
 
     formatters = ip.display_formatter.formatters
     plain = formatters["text/plain"]
