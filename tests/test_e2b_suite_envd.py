@@ -494,9 +494,7 @@ def test_watch_directory_changes(sandbox: Sandbox, workdir):
     handle = sandbox.files.watch_dir(dirname)
     try:
         sandbox.files.write(f"{dirname}/{filename}", new_content)
-        events = events_until(
-            handle, lambda seen: FilesystemEventType.WRITE in [e.type for e in seen]
-        )
+        events = events_until(handle, lambda seen: FilesystemEventType.WRITE in [e.type for e in seen])
         assert len(events) >= 2
         assert events[0].type == FilesystemEventType.CREATE
         assert events[0].name == filename
@@ -516,9 +514,7 @@ def test_watch_iterated(sandbox: Sandbox, workdir):
         events = events_until(handle, lambda seen: any(e.name == "new.txt" for e in seen))
         assert events[0].type == FilesystemEventType.CREATE
         (absolute / "test_watch_iter/new.txt").unlink()
-        events = events_until(
-            handle, lambda seen: FilesystemEventType.REMOVE in [e.type for e in seen]
-        )
+        events = events_until(handle, lambda seen: FilesystemEventType.REMOVE in [e.type for e in seen])
         assert [e.name for e in events if e.type == FilesystemEventType.REMOVE] == ["new.txt"]
     finally:
         handle.stop()
@@ -538,9 +534,7 @@ def test_watch_recursive_directory_changes(sandbox: Sandbox, workdir):
         expected = f"{nested_dirname}/{filename}"
         events = events_until(
             handle,
-            lambda seen: any(
-                e.name == expected and e.type == FilesystemEventType.WRITE for e in seen
-            ),
+            lambda seen: any(e.name == expected and e.type == FilesystemEventType.WRITE for e in seen),
         )
         assert events[0].type == FilesystemEventType.CREATE
         assert events[0].name == expected
@@ -566,9 +560,7 @@ def test_watch_recursive_directory_after_nested_folder_addition(sandbox: Sandbox
         expected = f"{nested_dirname}/{filename}"
         events = events_until(
             handle,
-            lambda seen: any(
-                e.name == expected and e.type == FilesystemEventType.WRITE for e in seen
-            ),
+            lambda seen: any(e.name == expected and e.type == FilesystemEventType.WRITE for e in seen),
         )
         assert [e.type for e in events if e.name == expected][0] == FilesystemEventType.CREATE
     finally:
@@ -580,9 +572,7 @@ def test_watch_include_entry(sandbox: Sandbox, workdir):
     handle = sandbox.files.watch_dir(rel, include_entry=True)
     try:
         sandbox.files.write(f"{rel}/with_entry.txt", "entry")
-        events = events_until(
-            handle, lambda seen: FilesystemEventType.WRITE in [e.type for e in seen]
-        )
+        events = events_until(handle, lambda seen: FilesystemEventType.WRITE in [e.type for e in seen])
         created = events[0]
         assert created.type == FilesystemEventType.CREATE
         assert created.entry is not None
@@ -747,9 +737,7 @@ def test_run_exit_code_raises(sandbox: Sandbox):
 
 def test_run_callbacks(sandbox: Sandbox):
     out, err = [], []
-    sandbox.commands.run(
-        "echo one; echo two >&2; echo three", on_stdout=out.append, on_stderr=err.append
-    )
+    sandbox.commands.run("echo one; echo two >&2; echo three", on_stdout=out.append, on_stderr=err.append)
     assert "".join(out) == "one\nthree\n"
     assert "".join(err) == "two\n"
 
@@ -1062,9 +1050,7 @@ def test_ping_server(sandbox: Sandbox):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    cmd = sandbox.commands.run(
-        f"python -m http.server {port} --bind 127.0.0.1", background=True
-    )
+    cmd = sandbox.commands.run(f"python -m http.server {port} --bind 127.0.0.1", background=True)
     try:
         host = sandbox.get_host(port)
         assert host == f"localhost:{port}"

@@ -264,9 +264,7 @@ Report()
 
 
 def test_pil_image_show(sandbox: Sandbox):
-    execution = sandbox.run_code(
-        "from PIL import Image\nImage.new('RGB', (16, 16), color='red').show()"
-    )
+    execution = sandbox.run_code("from PIL import Image\nImage.new('RGB', (16, 16), color='red').show()")
     assert execution.error is None
     assert [r.formats() for r in execution.results] and execution.results[0].png
 
@@ -984,9 +982,7 @@ def test_reconnect(sandbox: Sandbox, runtime_url: str):
 
 
 async def test_async_reconnect(async_sandbox: AsyncSandbox, runtime_url: str):
-    sandbox2 = await AsyncSandbox.connect(
-        async_sandbox.sandbox_id, debug=True, sandbox_url=runtime_url
-    )
+    sandbox2 = await AsyncSandbox.connect(async_sandbox.sandbox_id, debug=True, sandbox_url=runtime_url)
     result = await sandbox2.run_code("x =1; x")
     assert result.text == "1"
 

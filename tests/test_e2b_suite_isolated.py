@@ -78,9 +78,7 @@ def test_write_text_file(sandbox: Sandbox, workspace: Path):
 
 
 def test_write_multiple_files(sandbox: Sandbox):
-    [info] = sandbox.files.write_files(
-        [WriteEntry(path="one_test_file.txt", data="This is a test file.")]
-    )
+    [info] = sandbox.files.write_files([WriteEntry(path="one_test_file.txt", data="This is a test file.")])
     assert info.path == "/home/user/one_test_file.txt"
     infos = sandbox.files.write_files(
         [WriteEntry(path=f"test_write_{i}.txt", data=f"This is a test file {i}.") for i in range(3)]
