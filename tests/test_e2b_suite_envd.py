@@ -419,6 +419,13 @@ def test_make_nested_directory(sandbox: Sandbox, workdir):
     assert sandbox.files.exists(nested_dir_name)
 
 
+def test_make_directory_where_a_file_is(sandbox: Sandbox, workdir):
+    rel, _ = workdir
+    sandbox.files.write(f"{rel}/a_file", "x")
+    with pytest.raises(InvalidArgumentException):
+        sandbox.files.make_dir(f"{rel}/a_file")
+
+
 # -- test_rename.py --------------------------------------------------------------------------
 
 
@@ -578,6 +585,25 @@ def test_watch_include_entry(sandbox: Sandbox, workdir):
         assert created.entry is not None
         assert created.entry.path == str(absolute / "with_entry.txt")
         assert created.entry.type == FileType.FILE
+    finally:
+        handle.stop()
+
+
+def test_watch_chmod_rename_remove(sandbox: Sandbox, workdir):
+    rel, absolute = workdir
+    sandbox.files.write(f"{rel}/a.txt", "a")
+    handle = sandbox.files.watch_dir(rel)
+    try:
+        os.chmod(absolute / "a.txt", 0o600)
+        sandbox.files.rename(f"{rel}/a.txt", f"{rel}/c.txt")
+        sandbox.files.remove(f"{rel}/c.txt")
+        events = events_until(handle, lambda seen: FilesystemEventType.REMOVE in [e.type for e in seen])
+        assert [(e.type, e.name) for e in events] == [
+            (FilesystemEventType.CHMOD, "a.txt"),
+            (FilesystemEventType.RENAME, "a.txt"),
+            (FilesystemEventType.CREATE, "c.txt"),
+            (FilesystemEventType.REMOVE, "c.txt"),
+        ]
     finally:
         handle.stop()
 
@@ -1010,6 +1036,16 @@ def test_pty_is_listed_and_ends_with_its_exit_code(sandbox: Sandbox):
     with pytest.raises(CommandExitException) as caught:
         terminal.wait()
     assert caught.value.exit_code == 5
+
+
+def test_pty_timeout_ends_the_terminal(sandbox: Sandbox):
+    terminal = sandbox.pty.create(PtySize(cols=80, rows=24), timeout=1)
+    with pytest.raises(TimeoutException):
+        terminal.wait()
+    wait_for(
+        lambda: terminal.pid not in [p.pid for p in sandbox.commands.list()],
+        what="the timed-out terminal to be killed",
+    )
 
 
 async def test_async_pty(async_sandbox: AsyncSandbox):
