@@ -1,8 +1,9 @@
-"""Start bash_kernel with the runtime's rc file (`python -m tui.runtime.bash_start -f CONN`).
+"""Start bash_kernel with the runtime's rc file (`python -P path/to/bash_start.py -f CONN`).
 
 bash_kernel starts its shell with pexpect's rc file, which sources the user's ~/.bashrc:
 whatever that does at start (pyenv's rehash lock, slow network mounts) made bash contexts
 take 30 s or fail to start at all. Here the shell gets `bashrc.sh` beside this file instead.
+It imports nothing of the workbench: it runs by path, where `tui` may not be importable.
 """
 
 from __future__ import annotations

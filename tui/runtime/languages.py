@@ -156,8 +156,16 @@ def _r_argv(conn: str) -> list[str]:
     return [shutil.which("R") or "R", "--slave", "-e", "IRkernel::main()", "--args", conn]
 
 
+# bash_kernel starts from this runtime's own file, by path: `-m tui.runtime.bash_start` needs
+# `tui` importable in the kernel, which an isolated sandbox's environment (no PYTHONPATH, only
+# the checkout this runtime runs from mounted) does not give when the runtime runs from a
+# checkout other than the installed one (bash contexts then failed to start). `-P` keeps the
+# script's folder (this package's modules) off sys.path.
+_BASH_START = Path(__file__).with_name("bash_start.py")
+
+
 def _bash_argv(conn: str) -> list[str]:
-    return [sys.executable, "-m", "tui.runtime.bash_start", "-f", conn]
+    return [sys.executable, "-P", str(_BASH_START), "-f", conn]
 
 
 # Deno's kernel (Deno.listen in its own JS) and jjava's (JeroMQ emulates ipc:// over TCP) can
