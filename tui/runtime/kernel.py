@@ -75,6 +75,8 @@ PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port
 class KernelStartError(RuntimeError):
     """The kernel process did not come up; the message says why."""
 
+    hung = False  # it started, but its start-up code got no reply
+
 
 class KernelState(Enum):
     NEW = "new"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine
@@ -168,6 +169,18 @@ class Runtime:
     # -- kernels ----------------------------------------------------------------
 
     async def _new_kernel(self, language: str, cwd: str) -> Kernel:
+        """A started kernel that ran its start-up code. One whose start-up code got no reply
+        (a start that hung: seen once for Deno's kernel in an isolated sandbox on a loaded
+        machine, never reproduced alone) is replaced once by another before the request fails."""
+        try:
+            return await self._launch_kernel(language, cwd)
+        except KernelStartError as err:
+            if not err.hung or self.closed:
+                raise
+            print(f"e2b-workbench runtime: {err}; starting another kernel once", file=sys.stderr, flush=True)
+            return await self._launch_kernel(language, cwd)
+
+    async def _launch_kernel(self, language: str, cwd: str) -> Kernel:
         spec = require(language)
         if spec.prepare is not None:  # python: its sandbox environment is built (or says why not)
             problem = await spec.prepare()
@@ -185,9 +198,11 @@ class Runtime:
                 if spec.init_code:
                     reply = await kernel.run_silent(spec.init_code)
                     if reply.get("status") != "ok":  # never hand out a kernel that is hung or broken
-                        raise KernelStartError(
+                        failed = KernelStartError(
                             f"the {spec.name} kernel failed its start-up code: {reply.get('evalue') or reply}"
                         )
+                        failed.hung = reply.get("ename") == NO_REPLY
+                        raise failed
         except BaseException:
             self.kernels.discard(kernel)
             await kernel.shutdown()
