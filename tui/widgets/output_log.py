@@ -174,6 +174,9 @@ class RunBlock(Vertical, can_focus=True):
                 Text(plain(record.failure), style="bold magenta" if record.status != "failed" else "bold red")
             )
         self._content = Group(*parts) if parts else Text("")
+        log = self.parent
+        if isinstance(log, OutputLog):
+            log.follow()  # before the block grows: whether the log was at its end
         self._show()
         self.refresh_header()
         self.set_class(record.status == "error" or record.status == "failed", "-error")
@@ -351,9 +354,13 @@ class OutputLog(VerticalScroll):
         block = self.blocks.get(seq)
         if block is None:
             return
-        following = self.scroll_y >= self.max_scroll_y - 1
         block.schedule_refresh()
-        if following:
+
+    def follow(self) -> None:
+        """A block is about to grow: if the log shows its end, keep showing it once the block is
+        laid out again. Every render asks, the one a frame later and the last one of a finished
+        run included (asking only when a chunk arrived left the log a render short of the end)."""
+        if self.scroll_y >= self.max_scroll_y - 1:
             self.call_after_refresh(self.scroll_end, animate=False)
 
     def tick(self) -> None:
