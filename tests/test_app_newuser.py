@@ -6,7 +6,10 @@ never on a fixed pause.
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 
 from tui.app import WorkbenchApp
 from tui.core.config import load_config
@@ -38,4 +41,20 @@ async def test_the_log_follows_a_run_to_its_last_line(runtime_url, home):
                 timeout=5,
                 what="the log to show the run's last line",
             )
+        await quit_app(pilot)
+
+
+async def test_a_narrow_frame_says_its_size_on_one_line(runtime_url, home):
+    """The size of a cut DataFrame went in its table's caption, which wraps to the table's
+    width: under a two-column frame it took three lines (`100 rows × 2` / `columns (90 rows` ...)."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        record = await run_and_wait(
+            pilot, "import pandas as pd\npd.DataFrame({'a': range(100), 'b': range(100)})"
+        )
+        console = Console(width=80, record=True, file=io.StringIO())
+        console.print(app.main.log_view.blocks[record.seq].query_one(".run-body").content)
+        lines = [line.strip() for line in console.export_text().splitlines()]
+        assert "100 rows × 2 columns (90 rows not shown)" in lines, lines
         await quit_app(pilot)
