@@ -255,6 +255,13 @@ def test_local_paths_complete_and_expand(tmp_path: Path) -> None:
     assert complete("dat", tmp_path) == "data set/" or complete("dat", tmp_path) == '"data set/'
     assert complete("x.csv data.c", tmp_path) == "x.csv data.csv"
     assert complete("nothing-here", tmp_path) is None
+    (tmp_path / "my notes.txt").write_text("")
+    # a file's name with a space completes quoted and closed: Enter takes it as it is
+    assert complete("my", tmp_path) == '"my notes.txt"'
+    assert expand_paths(complete("data.csv my", tmp_path) or "", tmp_path) == [
+        tmp_path / "data.csv",
+        tmp_path / "my notes.txt",
+    ]
     found = expand_paths('data.csv "data set" *.png', tmp_path)
     assert found == [tmp_path / "data.csv", tmp_path / "data set", tmp_path / "b1.png", tmp_path / "b2.png"]
 
