@@ -10,11 +10,13 @@ import io
 
 import pytest
 from rich.console import Console
+from textual.widgets import Label
 
 from tui.app import WorkbenchApp
 from tui.core.config import load_config
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
+from tui.screens.local_path import LocalPathScreen
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -57,4 +59,21 @@ async def test_a_narrow_frame_says_its_size_on_one_line(runtime_url, home):
         console.print(app.main.log_view.blocks[record.seq].query_one(".run-body").content)
         lines = [line.strip() for line in console.export_text().splitlines()]
         assert "100 rows × 2 columns (90 rows not shown)" in lines, lines
+        await quit_app(pilot)
+
+
+async def test_the_upload_dialog_shows_its_whole_hint(runtime_url, home):
+    """The hint under the upload path (`several: ... globs work; Tab completes, Enter accepts,
+    Escape cancels`) was one line cut at the dialog's edge, at 120 columns as at 80."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        app.push_screen(LocalPathScreen("Upload into data (files or folders)", several=True))
+        await wait_until(pilot, lambda: isinstance(app.screen, LocalPathScreen), what="the upload dialog")
+        await pilot.pause()
+        hint = next(label for label in app.screen.query(Label) if "Tab completes" in str(label.content))
+        shown = " ".join(strip.text.strip() for strip in hint.render_lines(hint.size.region))
+        assert "globs work;" in shown and "Escape cancels" in shown, shown
+        assert hint.region.right <= app.screen.query_one(".dialog").content_region.right
+        await pilot.press("escape")
         await quit_app(pilot)
