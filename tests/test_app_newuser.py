@@ -10,13 +10,14 @@ import io
 
 import pytest
 from rich.console import Console
-from textual.widgets import Label
+from textual.widgets import Input, Label
 
 from tui.app import WorkbenchApp
 from tui.core.config import load_config
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
 from tui.screens.local_path import LocalPathScreen
+from tui.screens.prompt import PromptScreen
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -75,5 +76,40 @@ async def test_the_upload_dialog_shows_its_whole_hint(runtime_url, home):
         shown = " ".join(strip.text.strip() for strip in hint.render_lines(hint.size.region))
         assert "globs work;" in shown and "Escape cancels" in shown, shown
         assert hint.region.right <= app.screen.query_one(".dialog").content_region.right
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_a_run_or_command_after_leaving_the_terminal_shows_the_log(runtime_url, home):
+    """Ctrl+] leaves the terminal but leaves it in the log's place: F5 from the editor, Ctrl+S
+    or Ctrl+F then worked on a log nobody could see."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        main = app.main
+        terminal = main.query_one("#terminal-pane")
+
+        async def open_and_leave_the_terminal() -> None:
+            await pilot.press("f10")
+            await wait_until(pilot, lambda: terminal.display and app.focused is main.terminal_view)
+            await pilot.press("ctrl+right_square_bracket")
+            await wait_until(pilot, lambda: app.focused is main.editor_pane.current(), what="the editor")
+            assert terminal.display and not main.log_view.display
+
+        await open_and_leave_the_terminal()
+        await run_and_wait(pilot, "print('seen')")
+        assert main.log_view.display and not terminal.display
+        assert app.focused is main.editor_pane.current()
+
+        await open_and_leave_the_terminal()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the command prompt")
+        app.screen.query_one(Input).value = "echo seen too"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: main.log_view.display and not terminal.display, 10, "the log")
+
+        await open_and_leave_the_terminal()
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: main.log_view.display and not terminal.display, 10, "the log")
         await pilot.press("escape")
         await quit_app(pilot)

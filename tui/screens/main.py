@@ -456,6 +456,7 @@ class MainScreen(Screen[None]):
         app = self.workbench
         record = app.runbook.begin(code, entry, app.session.output_dir)
         app.files.run_started()
+        self.show_log()
         self.log_view.add_run(record)
         try:
             app.runbook.attach(record, app.session.run(record, self.listener, app.config.run_timeout))
@@ -606,6 +607,7 @@ class MainScreen(Screen[None]):
     def action_search(self) -> None:
         """Search the log (Ctrl+F from any pane, / on a block): every block's output, results
         and errors. Esc gives the focus back to where it was (the editor, a block)."""
+        self.show_log()
         bar = self.query_one("#log-search", SearchBar)
         if not bar.has_focus_within:
             self._search_return = self.focused
@@ -1172,6 +1174,19 @@ class MainScreen(Screen[None]):
             self.terminal_view.focus()
             self.workbench.terminal.show()
         else:
+            editor = self.editor_pane.current()
+            if editor is not None:
+                editor.focus()
+
+    def show_log(self) -> None:
+        """Put the log back in the terminal's place (its shell keeps running): a run, a quick
+        command or a search shows what it does there, not in a log the terminal hides."""
+        pane = self.query_one("#terminal-pane")
+        if pane.has_class("-hidden"):
+            return
+        pane.add_class("-hidden")
+        self.log_view.display = True
+        if self.focused is self.terminal_view:
             editor = self.editor_pane.current()
             if editor is not None:
                 editor.focus()
