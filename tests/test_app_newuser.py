@@ -10,12 +10,13 @@ import io
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Label
+from textual.widgets import Input, Label, Static
 
 from tui.app import WorkbenchApp
 from tui.core.config import load_config
 from tui.core.session import Session
-from tui.demo import quit_app, run_and_wait, wait_ready, wait_until
+from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.screens.fanout import FanOutScreen
 from tui.screens.local_path import LocalPathScreen
 from tui.screens.prompt import PromptScreen
 
@@ -111,5 +112,39 @@ async def test_a_run_or_command_after_leaving_the_terminal_shows_the_log(runtime
         await open_and_leave_the_terminal()
         await pilot.press("ctrl+f")
         await wait_until(pilot, lambda: main.log_view.display and not terminal.display, 10, "the log")
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_a_fan_out_lane_shows_a_chart_as_its_artifact(runtime_url, home):
+    """A lane showed an image result as its text stand-in (`<Figure size 640x480 with 1 Axes>`),
+    so a chart looked like no chart at all; the log's block of the same run showed the chart."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        app.main.create_context("python", "", bind=False)
+
+        def pythons():
+            return [c for c in app.runbook.live_contexts() if c.language == "python"]
+
+        await wait_until(pilot, lambda: len(pythons()) >= 2, what="two python contexts")
+        app.main.show_contexts()
+        await pilot.pause()
+        listing = app.main.sidebar.list_view
+        listing.focus()
+        ids = [item.info.id for item in listing.children]
+        for entry in pythons()[:2]:
+            listing.index = ids.index(entry.id)
+            await pilot.press("space")
+        await type_code(pilot, "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()")
+        await pilot.press("alt+m")
+        await wait_until(pilot, lambda: isinstance(app.screen, FanOutScreen), what="the fan-out view")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.result is not None, what="every lane to end")
+        for column in screen.query(".lane"):
+            console = Console(width=60, record=True, file=io.StringIO())
+            console.print(column.query_one(".lane-body", Static).content)
+            body = console.export_text()
+            assert "png" in body and "<Figure" not in body, body
         await pilot.press("escape")
         await quit_app(pilot)
