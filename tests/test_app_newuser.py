@@ -13,10 +13,12 @@ from rich.console import Console
 from textual.widgets import Input, Label, Static
 
 from tui.app import WorkbenchApp
+from tui.core.buffers import Buffer
 from tui.core.config import load_config
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
 from tui.screens.fanout import FanOutScreen
+from tui.screens.history import HistoryScreen
 from tui.screens.local_path import LocalPathScreen
 from tui.screens.prompt import PromptScreen
 
@@ -147,4 +149,75 @@ async def test_a_fan_out_lane_shows_a_chart_as_its_artifact(runtime_url, home):
             body = console.export_text()
             assert "png" in body and "<Figure" not in body, body
         await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_a_run_from_history_or_a_block_keeps_its_language(runtime_url, home):
+    """Enter in the history put a python run into the current buffer, a TypeScript one, which
+    kept its language: F5 then ran `print(...)` as TypeScript. F5 in the history ran it in the
+    current buffer's context too. Code now goes to a buffer of its own language."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot, ("python", "javascript"))
+        main = app.main
+        pane = main.editor_pane
+        python_run = await run_and_wait(pilot, "print('from python')")
+        await main.new_buffer_for(app.runbook.for_language("javascript"))
+        await run_and_wait(pilot, "console.log('from js')")
+        js_editor = pane.current()
+        assert js_editor.buffer.language == "javascript"
+
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history")
+        await pilot.press(*"from python")
+        await wait_until(pilot, lambda: len(app.screen.entries) == 1, what="the filter")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pane.current() is not js_editor, what="a python buffer")
+        assert pane.current().buffer.language == "python" and pane.current().text == python_run.code
+        assert js_editor.text == "console.log('from js')"  # untouched
+
+        pane.activate(pane.editors().index(js_editor))
+        js_editor.focus()
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history")
+        await pilot.press(*"from python")
+        await wait_until(pilot, lambda: len(app.screen.entries) == 1, what="the filter")
+        before = set(app.runbook.records)
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: set(app.runbook.records) - before, what="the run again")
+        rerun = app.runbook.records[max(app.runbook.records)]
+        await wait_until(pilot, lambda: not rerun.running, what="the run to end")
+        assert rerun.language == "python" and rerun.status == "ok" and "from python" in rerun.full_output()
+        assert len(pane.editors()) == 3 and pane.current() is js_editor  # no buffer opened to run it
+
+        # `e` on the python block, from the javascript buffer
+        pane.activate(pane.editors().index(js_editor))
+        main.log_view.blocks[python_run.seq].focus()
+        count = len(pane.editors())
+        await pilot.press("e")
+        await wait_until(pilot, lambda: pane.current() is not js_editor, what="a python buffer")
+        assert pane.current().buffer.language == "python" and len(pane.editors()) == count + 1
+        assert pane.current().text == python_run.code
+        assert js_editor.text == "console.log('from js')"
+        await quit_app(pilot)
+
+
+async def test_a_run_waiting_for_its_context_runs_in_it_whatever_buffer_is_shown(runtime_url, home):
+    """F5 in a bash buffer with no bash context starts one and runs the code once it is ready;
+    it then ran in the context of the buffer shown by then (python, after Ctrl+PgUp)."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pane = app.main.editor_pane
+        python_editor = pane.current()
+        await pane.add_buffer(Buffer("shell", "bash", "echo bash-$((6*7))"))
+        await wait_until(pilot, lambda: pane.current().buffer.language == "bash", what="the bash buffer")
+        pane.current().focus()
+        before = set(app.runbook.records)
+        await pilot.press("f5", "ctrl+pageup")
+        await wait_until(pilot, lambda: pane.current() is python_editor, what="the python buffer")
+        await wait_until(pilot, lambda: set(app.runbook.records) - before, what="the run to start")
+        record = app.runbook.records[max(set(app.runbook.records) - before)]
+        await wait_until(pilot, lambda: not record.running, what="the run to end")
+        assert record.language == "bash" and "bash-42" in record.full_output(), record.full_output()
         await quit_app(pilot)

@@ -270,8 +270,8 @@ class MainScreen(Screen[None]):
             editor = self.editor_pane.current()
             if editor is not None:
                 self.bind_or_ask(editor, entry)
-        for code, waiting in self._waiting.pop(language, []):  # runs asked for before it existed
-            self.run_code(code, waiting)
+        for code, _editor in self._waiting.pop(language, []):  # runs asked for before it existed
+            self.run_in(code, entry)  # in it: the buffer shown now may be of another language
 
     # -- buffers ------------------------------------------------------------------
 
@@ -466,10 +466,27 @@ class MainScreen(Screen[None]):
         self.show_contexts()
         return record
 
-    def _start_then_run(self, code: str, editor: CodeEditor | None) -> None:
-        """No context of the buffer's language yet: start one (if none is starting) and run then."""
+    def run_as(self, code: str, language: str) -> None:
+        """Run `code` in a context of `language`: the current buffer's when it is of that
+        language, else one of that language (started when there is none)."""
+        editor = self.editor_pane.current()
+        if editor is not None and editor.buffer.language == language:
+            self.run_code(code, editor)
+            return
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        found = self.workbench.runbook.for_language(language)
+        if found is not None:
+            self.run_in(code, found)
+        else:
+            self._start_then_run(code, None, language)
+
+    def _start_then_run(self, code: str, editor: CodeEditor | None, language: str | None = None) -> None:
+        """No context of the buffer's language (or `language`) yet: start one (if none is
+        starting) and run then."""
         app = self.workbench
-        language = editor.buffer.language if editor else "python"
+        language = language or (editor.buffer.language if editor else "python")
         if language not in app.session.languages:
             offered = ", ".join(app.session.languages)
             self.notify(
@@ -656,8 +673,11 @@ class MainScreen(Screen[None]):
         block = self.log_view.focused_block()
         (block or self.log_view).focus()
 
-    def on_run_block_code_to_editor(self, message: RunBlock.CodeToEditor) -> None:
-        self.put_code(message.record.code, f" with the code of run [{message.record.execution_count or '*'}]")
+    async def on_run_block_code_to_editor(self, message: RunBlock.CodeToEditor) -> None:
+        record = message.record
+        await self.put_code(
+            record.code, f" with the code of run [{record.execution_count or '*'}]", record.language
+        )
 
     def action_copy_output(self) -> None:
         block = self.log_view.focused_block()
@@ -690,21 +710,53 @@ class MainScreen(Screen[None]):
     # -- history --------------------------------------------------------------------
 
     def action_history(self) -> None:
-        def chosen(choice: HistoryChoice | None) -> None:
+        async def chosen(choice: HistoryChoice | None) -> None:
             if choice is None:
                 return
-            if choice.rerun:
-                self.run_code(choice.entry.code, self.editor_pane.current())
+            entry = choice.entry
+            if choice.rerun:  # in its own language: from a buffer of another, python ran as TypeScript
+                self.run_as(entry.code, entry.language)
             else:
-                self.put_code(choice.entry.code, f" with a run from {choice.entry.when}")
+                await self.put_code(entry.code, f" with a run from {entry.when}", entry.language)
 
         self.app.push_screen(HistoryScreen(self.workbench.history), chosen)
 
-    def put_code(self, code: str, source: str = "") -> None:
-        """Replace the current buffer's text with `code`, and say so (Ctrl+Z brings it back)."""
+    async def editor_for(self, language: str) -> CodeEditor | None:
+        """The buffer for code of `language`: the current one when it is of that language (or
+        empty: it switches), else a new buffer of it. Code never lands in a buffer of another
+        language, where F5 would run it in that language's context."""
         editor = self.editor_pane.current()
+        if editor is None or editor.buffer.language == language:
+            return editor
+        found = self.workbench.runbook.for_language(language)
+        if not editor.text.strip():
+            if found is not None:
+                self.bind(editor, found)
+            else:
+                editor.buffer.context_id = ""
+                editor.apply_language(language)
+                self.editor_pane.relabel(editor)
+                self.schedule_save()
+                self.show_contexts()
+            return editor
+        buffer = Buffer(self._new_buffer_name(), language, "")
+        if found is not None:
+            buffer.context_id, buffer.cwd = found.id, found.cwd
+        editor = await self.editor_pane.add_buffer(buffer)
+        self.set_focus(editor)
+        self.schedule_save()
+        self.show_contexts()
+        return editor
+
+    async def put_code(self, code: str, source: str = "", language: str | None = None) -> None:
+        """Replace the text of the buffer for `language` (see `editor_for`; default: the current
+        buffer) with `code`, and say so (Ctrl+Z brings it back)."""
+        current = self.editor_pane.current()
+        editor = await self.editor_for(language) if language else current
         if editor is None:
             return
+        if editor is not current:
+            self.notify(f"Opened {editor.buffer.name} ({language}){source}.", timeout=4)
         had = editor.text
         editor.replace(code, (0, 0), editor.document.end)
         editor.focus()
