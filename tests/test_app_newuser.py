@@ -10,13 +10,14 @@ import io
 
 import pytest
 from rich.console import Console
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, Sparkline, Static
 
 from tui.app import WorkbenchApp
 from tui.core.buffers import Buffer
 from tui.core.config import load_config
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.screens.cockpit import CockpitScreen
 from tui.screens.fanout import FanOutScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.local_path import LocalPathScreen
@@ -220,4 +221,29 @@ async def test_a_run_waiting_for_its_context_runs_in_it_whatever_buffer_is_shown
         record = app.runbook.records[max(set(app.runbook.records) - before)]
         await wait_until(pilot, lambda: not record.running, what="the run to end")
         assert record.language == "bash" and "bash-42" in record.full_output(), record.full_output()
+        await quit_app(pilot)
+
+
+async def test_the_cockpit_draws_cpu_against_its_whole_scale(runtime_url, home):
+    """Textual's sparkline spans the smallest to the largest sample: the cockpit of an idle
+    runtime (`cpu 0%`, then 1%) drew full-height bars, one sample too."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f11")
+        await wait_until(pilot, lambda: isinstance(app.screen, CockpitScreen), 10, "the cockpit")
+        cockpit = app.screen
+        await wait_until(pilot, lambda: cockpit.refreshed >= 1, 30, "a refresh")
+        spark = cockpit.query_one("#spark-cpu", Sparkline)
+
+        def drawn(samples: list[float]) -> list[str]:
+            spark.data = samples
+            console = Console(width=spark.size.width, record=True, file=io.StringIO())
+            console.print(spark.render())
+            return console.export_text().rstrip("\n").split("\n")
+
+        assert "█" not in "".join(drawn([0.0])) and "█" not in "".join(drawn([0.0, 1.0, 0.5, 2.0]))
+        top, bottom = drawn([0.0, 100.0])
+        assert top.endswith(" █") and bottom.endswith(" █")  # a full bar is 100 %, nothing is 0
+        await pilot.press("escape")
         await quit_app(pilot)
