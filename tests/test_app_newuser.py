@@ -22,6 +22,7 @@ from tui.screens.fanout import FanOutScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.local_path import LocalPathScreen
 from tui.screens.prompt import PromptScreen
+from tui.screens.replay import ReplayScreen
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -245,5 +246,23 @@ async def test_the_cockpit_draws_cpu_against_its_whole_scale(runtime_url, home):
         assert "█" not in "".join(drawn([0.0])) and "█" not in "".join(drawn([0.0, 1.0, 0.5, 2.0]))
         top, bottom = drawn([0.0, 100.0])
         assert top.endswith(" █") and bottom.endswith(" █")  # a full bar is 100 %, nothing is 0
+        await pilot.press("escape")
+        await quit_app(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_replay_options_all_show(runtime_url, home, size):
+    """At 80x24 the replay view's option row (where, stop at the first difference, ignore
+    execution counts) ran past the dialog's edge: the last option could not be seen."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=size) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("alt+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay view")
+        await pilot.pause()
+        box = app.screen.query_one(".replay").content_region
+        for name in ("#replay-where", "#replay-stop", "#replay-counts"):
+            region = app.screen.query_one(name).region
+            assert region.width and box.contains_region(region), (name, region, box)
         await pilot.press("escape")
         await quit_app(pilot)
