@@ -266,3 +266,23 @@ async def test_the_replay_options_all_show(runtime_url, home, size):
             assert region.width and box.contains_region(region), (name, region, box)
         await pilot.press("escape")
         await quit_app(pilot)
+
+
+async def test_f1_on_a_name_not_run_yet_says_to_run_it(runtime_url, home):
+    """Completion offered `os.path` before `import os` ran; F1 on it then said only that the
+    kernel knew nothing, with no hint that the import had to run first."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await type_code(pilot, "import os\nos.path.join")
+        editor = app.main.editor_pane.current()
+        editor.move_cursor((1, 10))
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: any("knows nothing" in n.message for n in app._notifications))
+        assert any("run the code that defines or imports it" in n.message for n in app._notifications)
+        await run_and_wait(pilot, "import os\nos.path.join")
+        editor.move_cursor((1, 10))
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.screen is not app.main, what="the inspection")
+        await pilot.press("escape")
+        await quit_app(pilot)

@@ -1009,7 +1009,13 @@ class MainScreen(Screen[None]):
             self._introspection_failed(err)
             return
         if not found.found or not found.text.strip():
-            self.notify("The kernel knows nothing about the name under the cursor.", timeout=3)
+            # the kernel inspects live objects: a name from code not run yet (an import typed
+            # but not run, where completion already worked) is unknown to it
+            self.notify(
+                "The kernel knows nothing about the name under the cursor: run the code that "
+                "defines or imports it first.",
+                timeout=5,
+            )
             return
         name = _name_at(message.code, message.offset) or "inspection"
         self.app.push_screen(InspectScreen(f"{name} · {entry.language}", found.text))
