@@ -17,10 +17,12 @@ from tui.core.buffers import Buffer
 from tui.core.config import load_config
 from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
+from tui.screens.choice import ChoiceScreen
 from tui.screens.cockpit import CockpitScreen
 from tui.screens.fanout import FanOutScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.local_path import LocalPathScreen
+from tui.screens.new_context import NewContextScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.replay import ReplayScreen
 
@@ -285,4 +287,34 @@ async def test_f1_on_a_name_not_run_yet_says_to_run_it(runtime_url, home):
         await pilot.press("f1")
         await wait_until(pilot, lambda: app.screen is not app.main, what="the inspection")
         await pilot.press("escape")
+        await quit_app(pilot)
+
+
+async def test_f2_binds_the_buffer_it_was_pressed_in(runtime_url, home):
+    """The question (new buffer or switch this one?) came once the kernel was up, and bound the
+    buffer shown by then: moving to another buffer meanwhile switched that one."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pane = app.main.editor_pane
+        first = pane.current()
+        await type_code(pilot, "print('python here')")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: len(pane.editors()) == 2, what="a second buffer")
+        second = pane.current()
+        await type_code(pilot, "print('me too')")
+        await pilot.press("ctrl+pageup")
+        await wait_until(pilot, lambda: pane.current() is first, what="the first buffer")
+        before = {c.id for c in app.runbook.live_contexts()}
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewContextScreen), what="the dialog")
+        app.screen.query_one("#language").value = "javascript"
+        await pilot.click("#create")
+        await pilot.press("ctrl+pagedown")  # on to the next buffer while the kernel starts
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        await pilot.press("s")
+        await wait_until(pilot, lambda: "javascript" in {first.buffer.language, second.buffer.language})
+        assert first.buffer.language == "javascript" and second.buffer.language == "python"
+        # (the test runtime's default javascript context may show up too: it is listed once up)
+        assert first.buffer.context_id in {c.id for c in app.runbook.live_contexts()} - before
         await quit_app(pilot)

@@ -237,7 +237,17 @@ class MainScreen(Screen[None]):
                 self.create_context(language, "", bind=False)
 
     @work(group="contexts", exit_on_error=False)
-    async def create_context(self, language: str, cwd: str, bind: bool = True) -> None:
+    async def create_context(
+        self,
+        language: str,
+        cwd: str,
+        bind: bool = True,
+        editor: CodeEditor | None = None,
+        answer: str | None = None,
+    ) -> None:
+        """Create a context; with `bind`, bind it to `editor` (default: the buffer shown when it
+        is ready), as `answer` says when the question was asked already: `n` a new buffer, `s`
+        switch that one; otherwise asked now when the language changes (see `bind_or_ask`)."""
         app = self.workbench
         session = app.session
         placeholder = app.runbook.add_placeholder(language, cwd)
@@ -267,8 +277,14 @@ class MainScreen(Screen[None]):
         self.bind_buffers()
         self.show_contexts()
         if bind:
-            editor = self.editor_pane.current()
-            if editor is not None:
+            if editor is None or editor not in self.editor_pane.editors():
+                editor = self.editor_pane.current()
+            if answer == "n":
+                await self.new_buffer_for(entry)
+            elif answer == "s" and editor is not None:
+                self.bind(editor, entry)
+                self.notify(f"{editor.buffer.name} now runs in {entry.language} context {entry.id[:6]}.")
+            elif editor is not None:
                 self.bind_or_ask(editor, entry)
         for code, _editor in self._waiting.pop(language, []):  # runs asked for before it existed
             self.run_in(code, entry)  # in it: the buffer shown now may be of another language
@@ -800,8 +816,27 @@ class MainScreen(Screen[None]):
         language = editor.buffer.language if editor else "python"
 
         def created(request: NewContextRequest | None) -> None:
-            if request is not None:
-                self.create_context(request.language, os.path.expanduser(request.cwd))
+            if request is None:
+                return
+            new, cwd = request.language, os.path.expanduser(request.cwd)
+            if editor is None or new == editor.buffer.language or not editor.text.strip():
+                self.create_context(new, cwd, editor=editor)
+                return
+
+            # asked now, not once the kernel is up (seconds later, Java's ten): a question that
+            # came then took the keys typed meanwhile (its answers are n and s) and bound
+            # whichever buffer was shown by then
+            def answered(answer: str | None) -> None:
+                self.create_context(new, cwd, bind=answer is not None, editor=editor, answer=answer)
+
+            self.app.push_screen(
+                ChoiceScreen(
+                    f"{editor.buffer.name} holds {editor.buffer.language} code. Run the new {new} "
+                    f"context from a new buffer, or switch this buffer to {new}?",
+                    [("n", "New buffer"), ("s", "Switch this buffer")],
+                ),
+                answered,
+            )
 
         self.app.push_screen(NewContextScreen(self.workbench.session.languages, language, ""), created)
 
