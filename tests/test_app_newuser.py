@@ -318,3 +318,33 @@ async def test_f2_binds_the_buffer_it_was_pressed_in(runtime_url, home):
         # (the test runtime's default javascript context may show up too: it is listed once up)
         assert first.buffer.context_id in {c.id for c in app.runbook.live_contexts()} - before
         await quit_app(pilot)
+
+
+async def test_ctrl_l_on_a_block_leaves_the_app_answering_keys(runtime_url, home):
+    """After a search, Ctrl+L with a block focused left the focus on the removed block: the
+    footer kept its keys, and no key reached the app any more (F5, F2, Ctrl+P, even Ctrl+Q).
+    And a run still running lost its block (README: Ctrl+L removes finished runs)."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        log = app.main.log_view
+        await run_and_wait(pilot, "print('to be cleared')")
+        record = await run_and_wait(pilot, "print('and this')")
+        log.blocks[record.seq].focus()
+        await pilot.press("slash", *"this", "enter", "escape")
+        await wait_until(pilot, lambda: app.focused is log.blocks[record.seq], what="the block")
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: not log.blocks, what="the log to clear")
+        assert app.focused is None or app.focused.is_attached, app.focused
+        await run_and_wait(pilot, "print('still here')", timeout=10)  # F5 reaches the app
+
+        await type_code(pilot, "import time\nprint('before', flush=True)\ntime.sleep(30)\nprint('after')")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: any(r.running for r in app.runbook.records.values()), what="a run")
+        running = next(r for r in app.runbook.records.values() if r.running)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: list(log.blocks) == [running.seq], what="only the running block")
+        app.main.log_view.blocks[running.seq].focus()
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: not running.running, what="the interrupt")
+        await quit_app(pilot)

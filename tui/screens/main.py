@@ -631,7 +631,7 @@ class MainScreen(Screen[None]):
 
     def action_clear_log(self) -> None:
         self._log_counts, self._log_current = [], None  # a search's matches went with the blocks
-        self.log_view.clear()
+        self.log_view.clear_finished()
         self.workbench.runbook.forget_finished()
 
     def on_run_block_open_full(self, message: RunBlock.OpenFull) -> None:

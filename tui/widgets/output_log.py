@@ -369,10 +369,16 @@ class OutputLog(VerticalScroll):
             if block.record.running:
                 block.refresh_header()
 
-    def clear(self) -> None:
-        for block in self.blocks.values():
-            block.remove()
-        self.blocks.clear()
+    def clear_finished(self) -> None:
+        """Remove the blocks of finished runs; a running one stays, its output still coming.
+
+        A focused block gives the focus to the log first: left on a removed block (as Textual
+        left it after a search), no key reached the app any more, Ctrl+Q included."""
+        finished = [seq for seq, block in self.blocks.items() if not block.record.running]
+        if any(self.blocks[seq] is self.app.focused for seq in finished):
+            self.focus()
+        for seq in finished:
+            self.blocks.pop(seq).remove()
 
     def focused_block(self) -> RunBlock | None:
         focused = self.app.focused
