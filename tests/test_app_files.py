@@ -242,8 +242,18 @@ async def test_previews_rename_new_folder_delete_and_path_into_the_editor(runtim
         await highlight(pilot, pane, folder / "renamed.py")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10, "the question")
+        assert app.screen.question == f"Delete the file {rel}/renamed.py?"
         await pilot.press("y")
         await wait_until(pilot, lambda: not (folder / "renamed.py").exists(), 30, "the delete")
+        await wait_until(pilot, lambda: str(folder / "made") in pane.nodes, 30, "the new folder listed")
+        await highlight(pilot, pane, folder / "made")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10, "the question")
+        # it read "Delete the folder and everything in it t-.../made?"
+        assert app.screen.question == f"Delete the folder {rel}/made and everything in it?"
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), 10, "the answer")
+        assert (folder / "made").is_dir()
         await quit_app(pilot)
 
 
