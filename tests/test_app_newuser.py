@@ -348,3 +348,20 @@ async def test_ctrl_l_on_a_block_leaves_the_app_answering_keys(runtime_url, home
         await pilot.press("f6")
         await wait_until(pilot, lambda: not running.running, what="the interrupt")
         await quit_app(pilot)
+
+
+async def test_f7_right_after_a_run_brings_the_run_before(runtime_url, home):
+    """Right after F5 the latest run is the buffer's own code: the first F7 put the same text
+    back and seemed to do nothing."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        await run_and_wait(pilot, "print('earlier')")
+        await run_and_wait(pilot, "print('latest')")
+        editor = app.main.editor_pane.current()
+        assert editor.text == "print('latest')"
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: editor.text == "print('earlier')", 5, "the run before")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: editor.text == "print('latest')", 5, "back to the buffer's text")
+        await quit_app(pilot)

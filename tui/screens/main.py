@@ -795,6 +795,10 @@ class MainScreen(Screen[None]):
             return
         index, draft = self._recall.get(id(editor), (-1, editor.text))
         index = index + step
+        # a run whose code is what the buffer shows already is skipped: right after F5 the
+        # latest run is the buffer's own text, and F7 seemed to do nothing
+        while 0 <= index < len(entries) - 1 and entries[index].code == editor.text:
+            index += step
         if index < 0:
             self._recall.pop(id(editor), None)
             editor.replace(draft, (0, 0), editor.document.end)
