@@ -365,3 +365,25 @@ async def test_f7_right_after_a_run_brings_the_run_before(runtime_url, home):
         await pilot.press("f8")
         await wait_until(pilot, lambda: editor.text == "print('latest')", 5, "back to the buffer's text")
         await quit_app(pilot)
+
+
+async def test_a_keymap_keeps_the_footer_in_its_order(runtime_url, home):
+    """Textual adds a rebound binding after all the others: with README's own example,
+    `[keymap] run = "f5,ctrl+r"`, "f5 Run" moved to the end of the footer, past its edge."""
+
+    async def footer_order(**config) -> list[str]:
+        app = make_app(runtime_url, **config)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_ready(pilot)
+            app.main.editor_pane.current().focus()
+            await pilot.pause()
+            order = []
+            for active in app.screen.active_bindings.values():
+                if active.binding.show and active.binding.action not in order:
+                    order.append(active.binding.action)
+            await quit_app(pilot)
+            return order
+
+    plain = await footer_order()
+    assert "run" in plain[:4], plain
+    assert await footer_order(keymap={"run": "f5,ctrl+r", "interrupt": "f6,ctrl+g"}) == plain
