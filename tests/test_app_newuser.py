@@ -387,3 +387,25 @@ async def test_a_keymap_keeps_the_footer_in_its_order(runtime_url, home):
     plain = await footer_order()
     assert "run" in plain[:4], plain
     assert await footer_order(keymap={"run": "f5,ctrl+r", "interrupt": "f6,ctrl+g"}) == plain
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_alt_d_again_goes_back_where_it_was(runtime_url, home, size):
+    """Alt+D, then Alt+D again, left the focus in the contexts list (where the next letter
+    typed was a key: r restarted a context, without asking) and, at 80x24, the sidebar open
+    over half the screen. It goes back to the editor, the sidebar as it was."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=size) as pilot:
+        await wait_ready(pilot)
+        main = app.main
+        editor = main.editor_pane.current()
+        editor.focus()
+        side = main.query_one("#side")
+        was_shown = side.display and not side.has_class("-hidden")
+        await pilot.press("alt+d")
+        await wait_until(pilot, lambda: main.files_pane.has_focus_within, what="the Files pane")
+        assert not side.has_class("-hidden")
+        await pilot.press("alt+d")
+        await wait_until(pilot, lambda: app.focused is editor, what="the editor")
+        assert side.has_class("-hidden") != was_shown
+        await quit_app(pilot)

@@ -79,6 +79,8 @@ class MainScreen(Screen[None]):
         self._save_timer = None
         self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
         self._sidebar_choice: bool | None = None  # shown or hidden by F9; None: by the width
+        # what had the focus, and the sidebar's choice, when Alt+D opened the Files tab
+        self._files_return: tuple[Widget | None, bool | None] | None = None
         self._narrow = False
         self._closed_buffers: list[Buffer] = []  # closed buffers, the last one first to reopen
         self._log_pattern = None  # the log's search
@@ -1219,12 +1221,23 @@ class MainScreen(Screen[None]):
     def action_files(self) -> None:
         """Show the Files tab (and the sidebar); from the Files tab, back to the contexts."""
         side = self.query_one("#side", TabbedContent)
+        if side.active == "side-files" and self.files_pane.has_focus_within:
+            # back to where Alt+D was pressed, the sidebar as it was: left in the contexts list,
+            # the next letters typed were its keys (r restarts a context, without asking)
+            side.active = "side-contexts"
+            back, choice = self._files_return or (None, self._sidebar_choice)
+            self._files_return = None
+            self._sidebar_choice = choice
+            self._show_sidebar()
+            if back is not None and back.is_attached and back.focusable and back.display:
+                back.focus()
+            else:
+                (self.editor_pane.current() or self.sidebar.list_view).focus()
+            return
+        if not self.files_pane.has_focus_within:
+            self._files_return = (self.focused, self._sidebar_choice)
         side.remove_class("-hidden")
         self._sidebar_choice = True  # asked for: it stays, narrow terminal or not
-        if side.active == "side-files" and self.files_pane.has_focus_within:
-            side.active = "side-contexts"
-            self.sidebar.list_view.focus()
-            return
         side.active = "side-files"
         self.workbench.files.show()
         # now, not on the next turn of the queue: keys behind Alt+D in the same read (Down,
