@@ -19,6 +19,7 @@ from tui.core.session import Session
 from tui.demo import quit_app, run_and_wait, type_code, wait_ready, wait_until
 from tui.screens.choice import ChoiceScreen
 from tui.screens.cockpit import CockpitScreen
+from tui.screens.export import ExportScreen
 from tui.screens.fanout import FanOutScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.local_path import LocalPathScreen
@@ -408,4 +409,22 @@ async def test_alt_d_again_goes_back_where_it_was(runtime_url, home, size):
         await pilot.press("alt+d")
         await wait_until(pilot, lambda: app.focused is editor, what="the editor")
         assert side.has_class("-hidden") != was_shown
+        await quit_app(pilot)
+
+
+async def test_the_export_path_has_room_at_80_columns(runtime_url, home):
+    """At 80x24 the export dialog's path field sat beside the 46-column format and showed 20
+    characters: `/tmp/nu1/e2b-run`, never the file's name."""
+    app = make_app(runtime_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await run_and_wait(pilot, "1 + 1")
+        await pilot.press("alt+e")
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), what="the export dialog")
+        await pilot.pause()
+        box = app.screen.query_one(".export").content_region
+        path = app.screen.query_one("#export-path").region
+        assert box.contains_region(path) and path.width >= box.width - 2, (path, box)
+        assert box.contains_region(app.screen.query_one("#export-format").region)
+        await pilot.press("escape")
         await quit_app(pilot)

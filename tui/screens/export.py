@@ -41,7 +41,11 @@ class ExportScreen(ModalScreen[Path | None]):
     ExportScreen .export-row { height: auto; }
     ExportScreen #export-format { width: 46; }
     ExportScreen #export-path { width: 1fr; }
+    ExportScreen.-narrow .export-row { layout: vertical; }
+    ExportScreen.-narrow #export-format, ExportScreen.-narrow #export-path { width: 100%; }
     """
+    # the format takes 46 columns: at 80x24 the path beside it had 20, the file's name unseen
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+s", "export", "Export", priority=True)]
 
     def __init__(self, records: list[ExecutionRecord], history: History) -> None:
