@@ -109,16 +109,18 @@ async def test_new_context_modal_creates_and_binds_a_context(runtime_url, home, 
         modal.query_one("#cwd").value = str(tmp_path)
         first = app.main.editor_pane.current()
         await pilot.click("#create")
-        await wait_until(pilot, lambda: live() - before, what="the new context")
-        new_id = (live() - before).pop()
-        info = app.runbook.contexts[new_id]
-        assert info.language == "bash" and info.cwd == str(tmp_path)
-        # the buffer holds python code: F2 does not silently turn it into a bash buffer, it asks
+        # the buffer holds python code: F2 does not silently turn it into a bash buffer, it asks,
+        # at once (a question that came once the kernel was up took the keys typed meanwhile)
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen), what="the question")
+        assert not live() - before and not any(c.placeholder for c in app.runbook.contexts.values())
         assert "holds python code" in app.screen.question
         labels = [str(b.label) for b in app.screen.query(Button)]
         assert labels == ["New buffer [n]", "Switch this buffer [s]", "Cancel [esc]"]  # the keys shown, not read as markup
         await pilot.press("n")  # a new buffer for the bash context
+        await wait_until(pilot, lambda: live() - before, what="the new context")
+        new_id = (live() - before).pop()
+        info = app.runbook.contexts[new_id]
+        assert info.language == "bash" and info.cwd == str(tmp_path)
         await wait_until(pilot, lambda: app.main.editor_pane.current().buffer.context_id == new_id)
         assert app.main.editor_pane.current() is not first
         assert app.main.editor_pane.current().buffer.language == "bash"

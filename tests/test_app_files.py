@@ -242,8 +242,18 @@ async def test_previews_rename_new_folder_delete_and_path_into_the_editor(runtim
         await highlight(pilot, pane, folder / "renamed.py")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10, "the question")
+        assert app.screen.question == f"Delete the file {rel}/renamed.py?"
         await pilot.press("y")
         await wait_until(pilot, lambda: not (folder / "renamed.py").exists(), 30, "the delete")
+        await wait_until(pilot, lambda: str(folder / "made") in pane.nodes, 30, "the new folder listed")
+        await highlight(pilot, pane, folder / "made")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10, "the question")
+        # it read "Delete the folder and everything in it t-.../made?"
+        assert app.screen.question == f"Delete the folder {rel}/made and everything in it?"
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), 10, "the answer")
+        assert (folder / "made").is_dir()
         await quit_app(pilot)
 
 
@@ -255,6 +265,13 @@ def test_local_paths_complete_and_expand(tmp_path: Path) -> None:
     assert complete("dat", tmp_path) == "data set/" or complete("dat", tmp_path) == '"data set/'
     assert complete("x.csv data.c", tmp_path) == "x.csv data.csv"
     assert complete("nothing-here", tmp_path) is None
+    (tmp_path / "my notes.txt").write_text("")
+    # a file's name with a space completes quoted and closed: Enter takes it as it is
+    assert complete("my", tmp_path) == '"my notes.txt"'
+    assert expand_paths(complete("data.csv my", tmp_path) or "", tmp_path) == [
+        tmp_path / "data.csv",
+        tmp_path / "my notes.txt",
+    ]
     found = expand_paths('data.csv "data set" *.png', tmp_path)
     assert found == [tmp_path / "data.csv", tmp_path / "data set", tmp_path / "b1.png", tmp_path / "b2.png"]
 

@@ -135,6 +135,15 @@ def test_the_command_line_loads_only_what_its_command_needs():
     assert done.stdout.splitlines() == ["[]", "[]"]
 
 
+@pytest.mark.timeout(60)
+def test_help_names_the_cell_marker_as_it_is_written():
+    """argparse formats help with %: `# %%` in a help string printed as `# %`, a marker no
+    file uses."""
+    for args in (("--help",), ("export", "--help")):
+        shown = " ".join(run_cli(*args).stdout.split())
+        assert "`# %%` .py file" in shown and "`# %` " not in shown, shown
+
+
 def test_version():
     done = run_cli("--version", timeout=60)
     assert done.returncode == 0

@@ -132,3 +132,20 @@ async def test_status_line_shows_messages_as_written(runtime_url, home):
         assert "Could not run: The session is closed [/not markup] [b]really[/b]." in said
         await pilot.press("ctrl+q")
         await wait_until(pilot, app.session_closed.is_set, what="the session to close")
+
+
+async def test_ctrl_a_selects_the_whole_call_as_in_the_editor(runtime_url, home):
+    """Textual's TextArea moves to the line's start on Ctrl+A: "select all, paste the next
+    call" put the new call in front of the old one and ran both as one broken input."""
+    app = WorkbenchApp(session=Session(url=runtime_url))
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, ToolCallScreen), what="the tool-call view")
+        field = app.screen.query_one("#tool-input", TextArea)
+        await pilot.press(*"first call", "enter", *"second line")
+        await pilot.press("ctrl+a")
+        assert field.selected_text == "first call\nsecond line"
+        await pilot.press(*"x = 1")  # typing replaces the selection, as a paste does
+        assert field.text == "x = 1"
+        await pilot.press("escape")

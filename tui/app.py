@@ -85,7 +85,12 @@ class WorkbenchApp(App[int]):
                     severity="warning",
                     timeout=10,
                 )
-            self.set_keymap({k: v for k, v in self.config.keymap.items() if k in known})
+            # every binding id with its keys, the configured ones changed: Textual adds a
+            # rebound binding after all the others, so with README's own `run = "f5,ctrl+r"`
+            # "f5 Run" went to the end of the footer, beyond the screen's edge
+            keymap = {a.binding_id: a.keys for a in ACTIONS if a.keys}
+            keymap.update({k: v for k, v in self.config.keymap.items() if k in known})
+            self.set_keymap(keymap)
         for problem in self.config.problems:
             self.notify(problem, title="Config", severity="warning", timeout=10)
         self.run_worker(self._prune_cache, thread=True, group="cache", exit_on_error=False)

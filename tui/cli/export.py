@@ -27,7 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         dest="source",
         metavar="FILE",
         default=None,
-        help="convert an exported notebook, JSON file or `# %%` .py file instead of reading history",
+        help="convert an exported notebook, JSON file or `# %%%%` .py file instead of reading history",
     )
     export.add_argument("--list", action="store_true", help="list the history's runs with their ids")
     export.set_defaults(main=main, exit_at_once=False)

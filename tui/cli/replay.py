@@ -28,7 +28,7 @@ MARKS = {"same": "✓", "ran": "✓", "different": "✗", "raised": "✗", "fail
 def add_parser(commands: argparse._SubParsersAction) -> None:
     replay = commands.add_parser(
         "replay",
-        help="re-run a notebook, exported JSON, `# %%` .py file or history in a fresh sandbox and "
+        help="re-run a notebook, exported JSON, `# %%%%` .py file or history in a fresh sandbox and "
         "compare each step's output (exit 0 all matched, 1 a difference, 2 unusable input)",
     )
     replay.add_argument("source", help="a .ipynb, .json or .py file, or `history`")

@@ -63,6 +63,7 @@ class CommandsController:
         self.history = [*self.history, command][-HISTORY:]
         record = app.runbook.begin_command(command, session.output_dir)
         app.files.run_started()
+        app.main.show_log()
         self.log.add_run(record, CommandBlock(record))
         try:
             app.runbook.attach(record, session.command(record, self.workbench.main.listener))  # type: ignore[arg-type]

@@ -390,15 +390,17 @@ class FilesController:
         if entry.path == self.pane.home:
             self.app.notify("The home folder cannot be deleted from here.", severity="warning")
             return
-        what = "folder and everything in it" if entry.is_dir else "file"
+        name = self._relative(entry.path)
+        # "the folder and everything in it scripts?" read wrong: the name goes after its kind
+        question = (
+            f"Delete the folder {name} and everything in it?" if entry.is_dir else f"Delete the file {name}?"
+        )
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._run(self._delete(entry))
 
-        self.app.push_screen(
-            ConfirmScreen(f"Delete the {what} {self._relative(entry.path)}?", "Delete"), confirmed
-        )
+        self.app.push_screen(ConfirmScreen(question, "Delete"), confirmed)
 
     async def _delete(self, entry: FileEntry) -> None:
         session = self.session

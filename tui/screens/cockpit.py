@@ -18,9 +18,10 @@ import asyncio
 from collections import deque
 from typing import Any, cast
 
+from rich.style import Style
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, Sparkline, Static
@@ -36,6 +37,36 @@ from .prompt import PromptScreen
 CLOUD_REFRESH = 5.0
 LOCAL_REFRESH = 2.0
 HISTORY = 60  # samples kept for the local sparklines
+
+
+class ScaledSparkline(Sparkline):
+    """Samples over time as bars measured from zero, newest at the right, against `ceiling`
+    when it is set (cpu: 100 %) or else the largest sample. Textual's sparkline spans the
+    smallest to the largest sample: an idle runtime going from 0 % to 1 % drew full bars, and
+    so did a single sample."""
+
+    BARS = "▁▂▃▄▅▆▇█"
+
+    def __init__(self, ceiling: float | None = None, **kwargs) -> None:
+        super().__init__([], **kwargs)
+        self.ceiling = ceiling
+
+    def render(self) -> RenderResult:
+        width, height = self.size.width, max(1, self.size.height)
+        samples = list(self.data or [])[-width:] if width else []
+        top = max([self.ceiling or 0.0, *samples]) or 1.0
+        steps = len(self.BARS)
+        rows = []
+        for row in reversed(range(height)):
+            cells = []
+            for value in samples:
+                filled = round(max(0.0, value) / top * height * steps) - row * steps
+                cells.append(" " if filled <= 0 else self.BARS[min(filled, steps) - 1])
+            if row == 0 and not samples:
+                cells = [self.BARS[0]] * width
+            rows.append("".join(cells).rjust(width))
+        colour = self.get_component_styles("sparkline--max-color").color
+        return Text("\n".join(rows), style=Style(color=colour.rich_color), no_wrap=True)
 
 
 def mb(size: float | None) -> str:
@@ -88,7 +119,7 @@ class CockpitScreen(ModalScreen[None]):
                 for name in ("cpu", "memory", "disk"):
                     with Vertical(classes="cockpit-metric", id=f"metric-{name}"):
                         yield Label(name, classes="cockpit-metric-label")
-                        yield Sparkline([], summary_function=max, id=f"spark-{name}")
+                        yield ScaledSparkline(100.0 if name == "cpu" else None, id=f"spark-{name}")
             yield DataTable(id="cockpit-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="cockpit-note", classes="dim")
 

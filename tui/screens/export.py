@@ -41,7 +41,13 @@ class ExportScreen(ModalScreen[Path | None]):
     ExportScreen .export-row { height: auto; }
     ExportScreen #export-format { width: 46; }
     ExportScreen #export-path { width: 1fr; }
+    ExportScreen.-narrow #export-format { width: 24; }
+    ExportScreen.-narrow #export-format SelectCurrent Static { text-wrap: nowrap; text-overflow: ellipsis; }
+    ExportScreen.-narrow #export-format SelectOverlay { width: 64; }
     """
+    # the format took 46 columns: at 80x24 the path beside it had 20, the file's name unseen
+    # (one above the other, the list of runs kept a single row)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+s", "export", "Export", priority=True)]
 
     def __init__(self, records: list[ExecutionRecord], history: History) -> None:

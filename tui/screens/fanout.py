@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ..common.terminal import clean
+from ..core.artifacts import artifacts_of
 from ..core.compare import Consensus
 from ..core.errors import WorkbenchError
 from ..core.fanout import FanOut, Lane, OtherSandbox
@@ -50,7 +51,15 @@ def lane_body(lane: Lane, marks: list[str] | None) -> RenderableType:
             parts.append(Text(text.rstrip("\n") or "(none)", style="red" if stream == "stderr" else ""))
     if transcript.results or "results" in marks:
         parts.append(section("results", "results" in marks))
-        parts += [render_result(result) for result in transcript.results] or [Text("(none)", style="dim")]
+        # the record's own results carry its artifacts: an image shows as one (its name, kind
+        # and thumbnail), not as the text that stands in for it (`<Figure size 640x480 ...>`)
+        artifacts = {id(a.result): a for a in artifacts_of(record)}
+        results = (
+            list(record.results) if len(record.results) == len(transcript.results) else transcript.results
+        )
+        parts += [render_result(result, artifacts.get(id(result))) for result in results] or [
+            Text("(none)", style="dim")
+        ]
     if transcript.error is not None or "error" in marks:
         parts.append(section("error", "error" in marks))
         parts.append(render_error(transcript.error) if transcript.error else Text("(none)", style="dim"))

@@ -52,10 +52,13 @@ def complete(value: str, base: Path) -> str | None:
     completed = os.path.join(folder, name) if folder else name
     if word.startswith("~") and not folder.startswith("~"):
         completed = "~" + completed[len(os.path.expanduser("~")) :]
-    if (where / name).is_dir():
+    folder_named = (where / name).is_dir()
+    if folder_named:
         completed += "/"
     if " " in completed and not before.endswith(('"', "'")):
-        return f'{before}"{completed}'
+        # a folder's quote stays open for what is typed inside it; a file's closes, or Enter
+        # would meet an open quote ("No closing quotation") after a completion that looked done
+        return f'{before}"{completed}' + ("" if folder_named else '"')
     return before + completed
 
 

@@ -79,6 +79,8 @@ class MainScreen(Screen[None]):
         self._save_timer = None
         self._recall: dict[int, tuple[int, str]] = {}  # editor id -> (index, draft)
         self._sidebar_choice: bool | None = None  # shown or hidden by F9; None: by the width
+        # what had the focus, and the sidebar's choice, when Alt+D opened the Files tab
+        self._files_return: tuple[Widget | None, bool | None] | None = None
         self._narrow = False
         self._closed_buffers: list[Buffer] = []  # closed buffers, the last one first to reopen
         self._log_pattern = None  # the log's search
@@ -237,7 +239,17 @@ class MainScreen(Screen[None]):
                 self.create_context(language, "", bind=False)
 
     @work(group="contexts", exit_on_error=False)
-    async def create_context(self, language: str, cwd: str, bind: bool = True) -> None:
+    async def create_context(
+        self,
+        language: str,
+        cwd: str,
+        bind: bool = True,
+        editor: CodeEditor | None = None,
+        answer: str | None = None,
+    ) -> None:
+        """Create a context; with `bind`, bind it to `editor` (default: the buffer shown when it
+        is ready), as `answer` says when the question was asked already: `n` a new buffer, `s`
+        switch that one; otherwise asked now when the language changes (see `bind_or_ask`)."""
         app = self.workbench
         session = app.session
         placeholder = app.runbook.add_placeholder(language, cwd)
@@ -267,11 +279,17 @@ class MainScreen(Screen[None]):
         self.bind_buffers()
         self.show_contexts()
         if bind:
-            editor = self.editor_pane.current()
-            if editor is not None:
+            if editor is None or editor not in self.editor_pane.editors():
+                editor = self.editor_pane.current()
+            if answer == "n":
+                await self.new_buffer_for(entry)
+            elif answer == "s" and editor is not None:
+                self.bind(editor, entry)
+                self.notify(f"{editor.buffer.name} now runs in {entry.language} context {entry.id[:6]}.")
+            elif editor is not None:
                 self.bind_or_ask(editor, entry)
-        for code, waiting in self._waiting.pop(language, []):  # runs asked for before it existed
-            self.run_code(code, waiting)
+        for code, _editor in self._waiting.pop(language, []):  # runs asked for before it existed
+            self.run_in(code, entry)  # in it: the buffer shown now may be of another language
 
     # -- buffers ------------------------------------------------------------------
 
@@ -456,6 +474,7 @@ class MainScreen(Screen[None]):
         app = self.workbench
         record = app.runbook.begin(code, entry, app.session.output_dir)
         app.files.run_started()
+        self.show_log()
         self.log_view.add_run(record)
         try:
             app.runbook.attach(record, app.session.run(record, self.listener, app.config.run_timeout))
@@ -465,10 +484,27 @@ class MainScreen(Screen[None]):
         self.show_contexts()
         return record
 
-    def _start_then_run(self, code: str, editor: CodeEditor | None) -> None:
-        """No context of the buffer's language yet: start one (if none is starting) and run then."""
+    def run_as(self, code: str, language: str) -> None:
+        """Run `code` in a context of `language`: the current buffer's when it is of that
+        language, else one of that language (started when there is none)."""
+        editor = self.editor_pane.current()
+        if editor is not None and editor.buffer.language == language:
+            self.run_code(code, editor)
+            return
+        if not self.ready:
+            self.notify("The runtime is not running yet.", severity="warning")
+            return
+        found = self.workbench.runbook.for_language(language)
+        if found is not None:
+            self.run_in(code, found)
+        else:
+            self._start_then_run(code, None, language)
+
+    def _start_then_run(self, code: str, editor: CodeEditor | None, language: str | None = None) -> None:
+        """No context of the buffer's language (or `language`) yet: start one (if none is
+        starting) and run then."""
         app = self.workbench
-        language = editor.buffer.language if editor else "python"
+        language = language or (editor.buffer.language if editor else "python")
         if language not in app.session.languages:
             offered = ", ".join(app.session.languages)
             self.notify(
@@ -597,7 +633,7 @@ class MainScreen(Screen[None]):
 
     def action_clear_log(self) -> None:
         self._log_counts, self._log_current = [], None  # a search's matches went with the blocks
-        self.log_view.clear()
+        self.log_view.clear_finished()
         self.workbench.runbook.forget_finished()
 
     def on_run_block_open_full(self, message: RunBlock.OpenFull) -> None:
@@ -606,6 +642,7 @@ class MainScreen(Screen[None]):
     def action_search(self) -> None:
         """Search the log (Ctrl+F from any pane, / on a block): every block's output, results
         and errors. Esc gives the focus back to where it was (the editor, a block)."""
+        self.show_log()
         bar = self.query_one("#log-search", SearchBar)
         if not bar.has_focus_within:
             self._search_return = self.focused
@@ -654,8 +691,11 @@ class MainScreen(Screen[None]):
         block = self.log_view.focused_block()
         (block or self.log_view).focus()
 
-    def on_run_block_code_to_editor(self, message: RunBlock.CodeToEditor) -> None:
-        self.put_code(message.record.code, f" with the code of run [{message.record.execution_count or '*'}]")
+    async def on_run_block_code_to_editor(self, message: RunBlock.CodeToEditor) -> None:
+        record = message.record
+        await self.put_code(
+            record.code, f" with the code of run [{record.execution_count or '*'}]", record.language
+        )
 
     def action_copy_output(self) -> None:
         block = self.log_view.focused_block()
@@ -688,21 +728,53 @@ class MainScreen(Screen[None]):
     # -- history --------------------------------------------------------------------
 
     def action_history(self) -> None:
-        def chosen(choice: HistoryChoice | None) -> None:
+        async def chosen(choice: HistoryChoice | None) -> None:
             if choice is None:
                 return
-            if choice.rerun:
-                self.run_code(choice.entry.code, self.editor_pane.current())
+            entry = choice.entry
+            if choice.rerun:  # in its own language: from a buffer of another, python ran as TypeScript
+                self.run_as(entry.code, entry.language)
             else:
-                self.put_code(choice.entry.code, f" with a run from {choice.entry.when}")
+                await self.put_code(entry.code, f" with a run from {entry.when}", entry.language)
 
         self.app.push_screen(HistoryScreen(self.workbench.history), chosen)
 
-    def put_code(self, code: str, source: str = "") -> None:
-        """Replace the current buffer's text with `code`, and say so (Ctrl+Z brings it back)."""
+    async def editor_for(self, language: str) -> CodeEditor | None:
+        """The buffer for code of `language`: the current one when it is of that language (or
+        empty: it switches), else a new buffer of it. Code never lands in a buffer of another
+        language, where F5 would run it in that language's context."""
         editor = self.editor_pane.current()
+        if editor is None or editor.buffer.language == language:
+            return editor
+        found = self.workbench.runbook.for_language(language)
+        if not editor.text.strip():
+            if found is not None:
+                self.bind(editor, found)
+            else:
+                editor.buffer.context_id = ""
+                editor.apply_language(language)
+                self.editor_pane.relabel(editor)
+                self.schedule_save()
+                self.show_contexts()
+            return editor
+        buffer = Buffer(self._new_buffer_name(), language, "")
+        if found is not None:
+            buffer.context_id, buffer.cwd = found.id, found.cwd
+        editor = await self.editor_pane.add_buffer(buffer)
+        self.set_focus(editor)
+        self.schedule_save()
+        self.show_contexts()
+        return editor
+
+    async def put_code(self, code: str, source: str = "", language: str | None = None) -> None:
+        """Replace the text of the buffer for `language` (see `editor_for`; default: the current
+        buffer) with `code`, and say so (Ctrl+Z brings it back)."""
+        current = self.editor_pane.current()
+        editor = await self.editor_for(language) if language else current
         if editor is None:
             return
+        if editor is not current:
+            self.notify(f"Opened {editor.buffer.name} ({language}){source}.", timeout=4)
         had = editor.text
         editor.replace(code, (0, 0), editor.document.end)
         editor.focus()
@@ -725,6 +797,10 @@ class MainScreen(Screen[None]):
             return
         index, draft = self._recall.get(id(editor), (-1, editor.text))
         index = index + step
+        # a run whose code is what the buffer shows already is skipped: right after F5 the
+        # latest run is the buffer's own text, and F7 seemed to do nothing
+        while 0 <= index < len(entries) - 1 and entries[index].code == editor.text:
+            index += step
         if index < 0:
             self._recall.pop(id(editor), None)
             editor.replace(draft, (0, 0), editor.document.end)
@@ -746,8 +822,27 @@ class MainScreen(Screen[None]):
         language = editor.buffer.language if editor else "python"
 
         def created(request: NewContextRequest | None) -> None:
-            if request is not None:
-                self.create_context(request.language, os.path.expanduser(request.cwd))
+            if request is None:
+                return
+            new, cwd = request.language, os.path.expanduser(request.cwd)
+            if editor is None or new == editor.buffer.language or not editor.text.strip():
+                self.create_context(new, cwd, editor=editor)
+                return
+
+            # asked now, not once the kernel is up (seconds later, Java's ten): a question that
+            # came then took the keys typed meanwhile (its answers are n and s) and bound
+            # whichever buffer was shown by then
+            def answered(answer: str | None) -> None:
+                self.create_context(new, cwd, bind=answer is not None, editor=editor, answer=answer)
+
+            self.app.push_screen(
+                ChoiceScreen(
+                    f"{editor.buffer.name} holds {editor.buffer.language} code. Run the new {new} "
+                    f"context from a new buffer, or switch this buffer to {new}?",
+                    [("n", "New buffer"), ("s", "Switch this buffer")],
+                ),
+                answered,
+            )
 
         self.app.push_screen(NewContextScreen(self.workbench.session.languages, language, ""), created)
 
@@ -955,7 +1050,13 @@ class MainScreen(Screen[None]):
             self._introspection_failed(err)
             return
         if not found.found or not found.text.strip():
-            self.notify("The kernel knows nothing about the name under the cursor.", timeout=3)
+            # the kernel inspects live objects: a name from code not run yet (an import typed
+            # but not run, where completion already worked) is unknown to it
+            self.notify(
+                "The kernel knows nothing about the name under the cursor: run the code that "
+                "defines or imports it first.",
+                timeout=5,
+            )
             return
         name = _name_at(message.code, message.offset) or "inspection"
         self.app.push_screen(InspectScreen(f"{name} · {entry.language}", found.text))
@@ -1120,12 +1221,23 @@ class MainScreen(Screen[None]):
     def action_files(self) -> None:
         """Show the Files tab (and the sidebar); from the Files tab, back to the contexts."""
         side = self.query_one("#side", TabbedContent)
+        if side.active == "side-files" and self.files_pane.has_focus_within:
+            # back to where Alt+D was pressed, the sidebar as it was: left in the contexts list,
+            # the next letters typed were its keys (r restarts a context, without asking)
+            side.active = "side-contexts"
+            back, choice = self._files_return or (None, self._sidebar_choice)
+            self._files_return = None
+            self._sidebar_choice = choice
+            self._show_sidebar()
+            if back is not None and back.is_attached and back.focusable and back.display:
+                back.focus()
+            else:
+                (self.editor_pane.current() or self.sidebar.list_view).focus()
+            return
+        if not self.files_pane.has_focus_within:
+            self._files_return = (self.focused, self._sidebar_choice)
         side.remove_class("-hidden")
         self._sidebar_choice = True  # asked for: it stays, narrow terminal or not
-        if side.active == "side-files" and self.files_pane.has_focus_within:
-            side.active = "side-contexts"
-            self.sidebar.list_view.focus()
-            return
         side.active = "side-files"
         self.workbench.files.show()
         # now, not on the next turn of the queue: keys behind Alt+D in the same read (Down,
@@ -1172,6 +1284,19 @@ class MainScreen(Screen[None]):
             self.terminal_view.focus()
             self.workbench.terminal.show()
         else:
+            editor = self.editor_pane.current()
+            if editor is not None:
+                editor.focus()
+
+    def show_log(self) -> None:
+        """Put the log back in the terminal's place (its shell keeps running): a run, a quick
+        command or a search shows what it does there, not in a log the terminal hides."""
+        pane = self.query_one("#terminal-pane")
+        if pane.has_class("-hidden"):
+            return
+        pane.add_class("-hidden")
+        self.log_view.display = True
+        if self.focused is self.terminal_view:
             editor = self.editor_pane.current()
             if editor is not None:
                 editor.focus()

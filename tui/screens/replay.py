@@ -87,7 +87,13 @@ class ReplayScreen(ModalScreen[None]):
     ReplayScreen #replay-steps { height: 1fr; }
     ReplayScreen #replay-diff-pane { height: 1fr; border-top: hkey $primary 40%; }
     ReplayScreen #replay-summary { height: auto; text-style: bold; }
+    ReplayScreen.-narrow .replay-options { layout: grid; grid-size: 2; grid-rows: 3; }
+    ReplayScreen.-narrow #replay-where { column-span: 2; width: 100%; }
+    ReplayScreen.-narrow .replay-options Checkbox { width: 100%; }
     """
+    # the source, where and the two options take ~105 columns in a row; narrower (80x24), the
+    # options go under the source, or "Ignore execution counts" lay beyond the dialog's edge
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (115, "-wide")]
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("f5", "replay", "Replay", priority=True),
@@ -119,7 +125,7 @@ class ReplayScreen(ModalScreen[None]):
                     if api_key():
                         where.append(("A fresh E2B cloud sandbox", "cloud"))
                     yield Select(where, value="here", allow_blank=False, id="replay-where")
-                    yield Checkbox("Stop at the first difference", id="replay-stop")
+                    yield Checkbox("Stop at first difference", id="replay-stop")
                     yield Checkbox("Ignore execution counts", True, id="replay-counts")
             with Vertical(id="replay-results"):
                 yield Label("", id="replay-summary")

@@ -90,6 +90,9 @@ class ToolCallScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("f5,ctrl+r", "run", "Run", priority=True),
         Binding("escape", "close", "Close"),
+        # as in the editor: Textual's TextArea moves to the line's start on Ctrl+A, so "select
+        # all, paste the next call" pasted it in front of the last one
+        Binding("ctrl+a", "select_all", "Select all", show=False, priority=True),
     ]
 
     def __init__(self, session: Session, languages: list[str], timeout: float = 0, text: str = "") -> None:
@@ -120,6 +123,11 @@ class ToolCallScreen(ModalScreen[None]):
                 yield VerticalScroll(Static("Nothing has run yet.", id="tool-ran-body"), id="tool-ran")
                 yield TextArea("", id="tool-json", read_only=True, soft_wrap=True, language="json")
             yield Static("", id="tool-status")
+
+    def action_select_all(self) -> None:
+        focused = self.focused
+        if isinstance(focused, TextArea):
+            focused.select_all()
 
     def on_mount(self) -> None:
         self.query_one("#tool-ran").border_title = "what ran"

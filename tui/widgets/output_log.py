@@ -174,6 +174,9 @@ class RunBlock(Vertical, can_focus=True):
                 Text(plain(record.failure), style="bold magenta" if record.status != "failed" else "bold red")
             )
         self._content = Group(*parts) if parts else Text("")
+        log = self.parent
+        if isinstance(log, OutputLog):
+            log.follow()  # before the block grows: whether the log was at its end
         self._show()
         self.refresh_header()
         self.set_class(record.status == "error" or record.status == "failed", "-error")
@@ -351,9 +354,13 @@ class OutputLog(VerticalScroll):
         block = self.blocks.get(seq)
         if block is None:
             return
-        following = self.scroll_y >= self.max_scroll_y - 1
         block.schedule_refresh()
-        if following:
+
+    def follow(self) -> None:
+        """A block is about to grow: if the log shows its end, keep showing it once the block is
+        laid out again. Every render asks, the one a frame later and the last one of a finished
+        run included (asking only when a chunk arrived left the log a render short of the end)."""
+        if self.scroll_y >= self.max_scroll_y - 1:
             self.call_after_refresh(self.scroll_end, animate=False)
 
     def tick(self) -> None:
@@ -362,10 +369,16 @@ class OutputLog(VerticalScroll):
             if block.record.running:
                 block.refresh_header()
 
-    def clear(self) -> None:
-        for block in self.blocks.values():
-            block.remove()
-        self.blocks.clear()
+    def clear_finished(self) -> None:
+        """Remove the blocks of finished runs; a running one stays, its output still coming.
+
+        A focused block gives the focus to the log first: left on a removed block (as Textual
+        left it after a search), no key reached the app any more, Ctrl+Q included."""
+        finished = [seq for seq, block in self.blocks.items() if not block.record.running]
+        if any(self.blocks[seq] is self.app.focused for seq in finished):
+            self.focus()
+        for seq in finished:
+            self.blocks.pop(seq).remove()
 
     def focused_block(self) -> RunBlock | None:
         focused = self.app.focused

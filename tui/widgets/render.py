@@ -46,7 +46,7 @@ def html_renderable(html: str) -> RenderableType:
             continue
         if block.kind == "p" and htmldoc.SHAPE.fullmatch(block.plain().strip()) and parts:
             if isinstance(parts[-1], FittedTable) and parts[-1].table.shape is not None:
-                continue  # the frame's size is in its table's caption already
+                continue  # the frame's size is under its table already
         text = Text(plain(block.bullet), style="bold" if block.kind.startswith("h") else "")
         for span in block.spans:
             style = Style(
@@ -139,9 +139,9 @@ class FittedTable:
             if i not in shown and (header[i] if i < len(header) else "") not in ("...", "…")
         )
         note = forms.hidden_note(table, extra_hidden_columns=hidden)
-        if note:
-            rich.caption = note
         yield rich
+        if note:  # under the table, not its caption: a caption wraps to a narrow table's width
+            yield Text(note, style="dim italic", no_wrap=False)
 
 
 def table_renderable(table: htmldoc.Table) -> FittedTable:
