@@ -7,6 +7,7 @@ never on a fixed pause.
 from __future__ import annotations
 
 import io
+import uuid
 
 import pytest
 from rich.console import Console
@@ -277,14 +278,16 @@ async def test_f1_on_a_name_not_run_yet_says_to_run_it(runtime_url, home):
     app = make_app(runtime_url)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_ready(pilot)
-        await type_code(pilot, "import os\nos.path.join")
+        # a name of its own: the app adopts the test runtime's contexts, where `os` may be known
+        name = f"os_{uuid.uuid4().hex[:8]}"
+        await type_code(pilot, f"import os as {name}\n{name}.path.join")
         editor = app.main.editor_pane.current()
-        editor.move_cursor((1, 10))
+        editor.move_cursor((1, len(name) + 8))
         await pilot.press("f1")
         await wait_until(pilot, lambda: any("knows nothing" in n.message for n in app._notifications))
         assert any("run the code that defines or imports it" in n.message for n in app._notifications)
-        await run_and_wait(pilot, "import os\nos.path.join")
-        editor.move_cursor((1, 10))
+        await run_and_wait(pilot, f"import os as {name}\n{name}.path.join")
+        editor.move_cursor((1, len(name) + 8))
         await pilot.press("f1")
         await wait_until(pilot, lambda: app.screen is not app.main, what="the inspection")
         await pilot.press("escape")
