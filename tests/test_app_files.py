@@ -109,6 +109,31 @@ async def test_files_pane_lists_lazily_follows_changes_and_marks_what_a_run_wrot
         await quit_app(pilot)
 
 
+async def test_a_long_name_is_cut_in_the_middle_and_its_size_stays_whole(runtime_url, workdir, home):
+    """The tree cuts a label at the pane's edge: a long name took the size's unit with it
+    ('e2b-runs-....ipynb  40.5'). Names are cut in the middle, their end kept, to fit."""
+    from rich.cells import cell_len
+
+    rel, folder = workdir
+    long_name = "a-rather-long-export-name-from-a-session-" + "x" * 40 + ".ipynb"
+    (folder / long_name).write_bytes(b"{}" * 20_000)  # 40,000 bytes: 39.1 K
+    app = make_app(runtime_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_ready(pilot)
+        pane = await open_files(pilot)
+        await open_folder(pilot, pane, folder)
+        node = pane.nodes[str(folder / long_name)]
+        label = node.label.plain
+        assert label.endswith(".ipynb  39.1 K"), label
+        assert "…" in label and label.startswith("a-rather"), label
+        width = pane.tree.scrollable_content_region.width
+        assert cell_len(label) + 3 * pane.tree.guide_depth <= width, (label, width)
+        (folder / "short.txt").write_text("hi\n")
+        await wait_until(pilot, lambda: str(folder / "short.txt") in pane.nodes, 30, "short.txt")
+        assert pane.nodes[str(folder / "short.txt")].label.plain == "short.txt  3 B"  # whole
+        await quit_app(pilot)
+
+
 async def test_upload_several_with_progress_and_download_asking_before_replacing(
     runtime_url, workdir, home, tmp_path: Path
 ):

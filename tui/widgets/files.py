@@ -13,7 +13,9 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -23,6 +25,21 @@ from textual.widgets.tree import TreeNode
 from ..actions import bindings
 
 MARKS = {"new": ("+", "bold green"), "changed": ("*", "bold yellow")}
+
+
+def shorten(name: str, room: int) -> str:
+    """`name` within `room` cells, cut in the middle so its end (an extension) stays; whole
+    when it fits or when `room` is unknown (0) or too small to say anything."""
+    if room <= 0 or cell_len(name) <= room or room < 8:
+        return name
+    tail = max(4, min(10, room // 3))
+    head = room - tail - 1
+    while cell_len(name[:head]) > head:  # wide characters
+        head -= 1
+    end = name[-tail:]
+    while cell_len(end) > tail:
+        end = end[1:]
+    return name[:head] + "…" + end
 
 
 @dataclass
@@ -178,13 +195,28 @@ class FilesPane(Vertical):
         elif entry.is_dir and any(p.startswith(entry.path.rstrip("/") + "/") for p in self.marks):
             text.append("• ", style="yellow")
         name = entry.name if entry.path != self.home else "~ (home)"
-        text.append(
-            name + ("/" if entry.is_dir and entry.path != self.home else ""),
-            style="bold" if entry.is_dir else "",
-        )
-        if not entry.is_dir:
-            text.append(f"  {human_size(entry.size)}", style="dim")
+        name += "/" if entry.is_dir and entry.path != self.home else ""
+        size = "" if entry.is_dir else f"  {human_size(entry.size)}"
+        room = self._room(entry) - text.cell_len - cell_len(size)
+        text.append(shorten(name, room), style="bold" if entry.is_dir else "")
+        text.append(size, style="dim")
         return text
+
+    def _room(self, entry: FileEntry) -> int:
+        """The cells a label of `entry` has before the tree cuts it (0 while not laid out)."""
+        width = self.tree.scrollable_content_region.width
+        if width <= 0 or not self.home:
+            return 0
+        depth = 0
+        if entry.path != self.home:
+            depth = posixpath.relpath(entry.path, self.home).count("/") + 1
+        return width - (depth + 1) * self.tree.guide_depth - 1  # guides, the expand icon, a cell spare
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Labels are cut to the pane's width (the size stays whole): cut them again."""
+        for node in self.nodes.values():
+            if node.data is not None:
+                node.set_label(self._label(node.data))
 
     def set_status(self, text: str | Text) -> None:
         self.query_one("#files-status", Static).update(text)
