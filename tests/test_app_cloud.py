@@ -142,7 +142,7 @@ async def test_switch_to_local_keeps_buffers_and_history(cloud, home):
         await palette(pilot, "Switch to local runtime")
         await wait_until(pilot, lambda: app.session.mode == "local" and app.main.ready, timeout=90)
         await wait_ready(pilot)
-        assert app.sub_title.startswith("local · http://127.0.0.1:")
+        assert app.sub_title.startswith("local · 127.0.0.1:")
         record = await run_and_wait(pilot, code)
         assert record.status == "ok"
         assert app.main.editor_pane.current().text == code

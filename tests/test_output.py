@@ -362,6 +362,13 @@ async def test_at_80x24_the_sidebar_gives_way(runtime_url, home):
         side = main.query_one("#side")  # the contexts and files
         await wait_until(pilot, lambda: not side.display, what="the sidebar to give way")
         assert main.editor_pane.size.width >= 78
+        # the header says whole where code runs ("not isolat…" was cut at 80 columns)
+        from textual.widgets._header import HeaderTitle
+
+        title = main.query_one(HeaderTitle)
+        await wait_until(pilot, lambda: "isolated" in app.sub_title, what="the header's isolation tag")
+        shown = str(title.render())
+        assert shown.endswith("not isolated") and len(shown) <= title.size.width, (shown, title.size.width)
         await pilot.press("f9")
         await wait_until(pilot, lambda: side.display, what="F9 to bring it back")
         await pilot.press("f9")

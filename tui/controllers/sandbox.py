@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from typing import cast
+from urllib.parse import urlsplit
 
 from textual.app import App
 
@@ -45,13 +46,14 @@ class SandboxController:
     # -- header ---------------------------------------------------------------------
 
     def header_text(self, ready: bool) -> str:
-        """`local · http://127.0.0.1:PORT/… · isolated` (or `not isolated`) or `cloud · ID · 4:59 left`."""
+        """`local · 127.0.0.1:PORT · isolated` (or `not isolated`) or `cloud · ID · 4:59 left`."""
         session = self.workbench.session
         if session.start_error:
             return "cloud · no sandbox" if session.mode == "cloud" else "local · runtime not running"
         if session.mode != "cloud":
-            url = session.url
-            shown = url.rsplit("/", 1)[0] + "/…" if url.count("/") > 2 else url
+            # host and port only (the secret path is never shown): at 80 columns the whole
+            # line, scheme included, cut "not isolated" to "not isolat…"
+            shown = urlsplit(session.url).netloc or session.url
             tag = {None: "", True: " · isolated", False: " · not isolated"}[session.isolated]  # GET /sandbox
             return f"local · {shown}{tag}" if ready else "local · starting the runtime…"
         if not session.sandbox_id:
