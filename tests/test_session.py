@@ -102,7 +102,7 @@ def test_runbook_marks_a_context_whose_kernel_died_or_that_is_gone() -> None:
     record = book.begin("x", entry, None)
     record.status, record.error = "error", ExecutionError("ContextRestarting", "died", "")
     book.finish(record)
-    assert entry.state == "dead" and "kernel died" in entry.note
+    assert entry.state == "idle" and "kernel died" in entry.note and "state lost" in entry.note
     again = book.begin("y", entry, None)
     again.status = "ok"
     book.finish(again)

@@ -190,7 +190,10 @@ class RunBook:
             entry.state, entry.last_count = ("busy" if entry.running else "idle"), None
             entry.note = "restarted: it ignored the interrupt"
         elif record.error is not None and record.error.name == "ContextRestarting":
-            entry.state, entry.note = "dead", "kernel died; restarted fresh"
+            # the runtime has put a fresh kernel behind the same id: usable, its state gone
+            # ("dead" here sent people to restart a context that was already back)
+            entry.state = "busy" if entry.running else "idle"
+            entry.last_count, entry.note = None, "kernel died; restarted fresh, state lost"
         elif entry.running == 0:
             entry.state, entry.busy_since, entry.note = "idle", None, ""
 
