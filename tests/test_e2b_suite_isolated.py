@@ -10,9 +10,6 @@ Skipped, with the reason, where bubblewrap cannot run here (in CI it must).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +18,8 @@ from e2b import FileType, PtySize
 from e2b.sandbox.filesystem.filesystem import WriteEntry
 from e2b_code_interpreter import Sandbox
 
-from tests.conftest import ISOLATION_PROBLEM, descendants, require_language, wait_gone
+from tests.conftest import require_language
+from tests.test_isolation import require_isolation, stop_cleanly
 from tui.runtime.isolation.settings import Isolation
 from tui.runtime.launcher import LocalRuntime
 
@@ -32,22 +30,12 @@ HOME = "/home/user"
 
 @pytest.fixture(scope="module")
 def isolated(tmp_path_factory) -> Iterator[LocalRuntime]:
-    if ISOLATION_PROBLEM:
-        if os.environ.get("CI"):
-            pytest.fail(f"isolation must work in CI: {ISOLATION_PROBLEM}")
-        pytest.skip(f"isolation is not available here: {ISOLATION_PROBLEM}")
+    require_isolation()
     workspace = tmp_path_factory.mktemp("e2b-suite-home")
     rt = LocalRuntime(isolation=Isolation(workspace=str(workspace)), prestart=False, spares=False)
     rt.start()
     yield rt
-    assert rt.proc is not None
-    kids = descendants(rt.proc.pid)
-    rt.stop()
-    left = wait_gone(kids)
-    for pid in left:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    assert not left, f"the isolated runtime left processes behind: {left}"
+    stop_cleanly(rt)
 
 
 @pytest.fixture(scope="module")
